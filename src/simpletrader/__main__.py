@@ -1,0 +1,3 @@
+from simpletrader.cli import main
+
+main()

@@ -1,0 +1,310 @@
+"""The backtest engine: one deterministic run of a blueprint over historical bars.
+
+Per bar b (DESIGN.md §4): deadlines at b's open; matching at b's open and through its range;
+fills update the ledger; the pipeline runs on b's close; ``fill_on_close`` orders fill at b's
+close; equity is marked at b's close. A bar on which nothing fires costs a few attribute reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from simpletrader.config.blueprint import Blueprint, SymbolSpec
+from simpletrader.config.durations import parse_duration
+from simpletrader.core.cache import StrategyCache
+from simpletrader.core.clock import SimulatedClock, ns_to_datetime
+from simpletrader.core.errors import ConfigError, DataError
+from simpletrader.core.event_bus import EventBus
+from simpletrader.core.ids import IdGenerator, new_run_id
+from simpletrader.data import Bars, Instrument, align, default_instrument, load_bars
+from simpletrader.data.samples import SAMPLE_NAMES
+from simpletrader.dtos import ExecutionPolicy
+from simpletrader.execution.connectors.simulated import CostModel, SimulatedVenue, VenueConfig
+from simpletrader.execution.worker import ExecutionWorker
+from simpletrader.journal.journal import Journal
+from simpletrader.ledger.ledger import Ledger
+from simpletrader.pipeline.aggregation import Aggregator
+from simpletrader.pipeline.bootstrap import add_context, build_selectors, instantiate
+from simpletrader.pipeline.flow import StrategyFlow
+from simpletrader.plugins.base import FlowContext, RiskMonitor, SignalDetector, StrategyPlanner
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class BacktestRun:
+    """Everything a finished run holds; ``backtest.result`` turns it into user-facing tables."""
+
+    blueprint: Blueprint
+    run_id: str
+    seed: int
+    bars: dict[str, Bars]
+    instruments: dict[str, Instrument]
+    ledger: Ledger
+    journal: Journal
+    run_hash: str
+    flows: int
+    data_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_bars(self) -> int:
+        return len(next(iter(self.bars.values())))
+
+    @property
+    def start(self) -> datetime:
+        return ns_to_datetime(int(next(iter(self.bars.values())).timestamps[0]))
+
+    @property
+    def end(self) -> datetime:
+        return ns_to_datetime(int(next(iter(self.bars.values())).timestamps[-1]))
+
+    @property
+    def final_equity(self) -> float:
+        return float(self.ledger.equity_curve[-1])
+
+
+def resolve_source(source: str, base_dir: Path | None) -> str:
+    """A sample name as is; a relative path against the blueprint's folder when it exists there."""
+    if source in SAMPLE_NAMES:
+        return source
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None and (base_dir / path).exists():
+        return str(base_dir / path)
+    if not path.exists():
+        samples = ", ".join(SAMPLE_NAMES)
+        raise DataError(f"data file not found: {source} (or use a bundled sample: {samples})")
+    return str(path)
+
+
+def _instrument(spec: SymbolSpec) -> Instrument:
+    base = default_instrument(spec.symbol)
+    overrides = {
+        k: v
+        for k in ("tick_size", "lot_size", "min_notional", "multiplier", "currency")
+        if (v := getattr(spec, k)) is not None
+    }
+    if not overrides:
+        return base
+    return Instrument(**{**base.model_dump(), **overrides})
+
+
+def _parse_time(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"data.{what}: {value!r} is not an ISO date such as 2010-01-31") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def load_market_data(
+    blueprint: Blueprint,
+    base_dir: Path | None = None,
+    data_overrides: Sequence[str] = (),
+    start: str | None = None,
+    end: str | None = None,
+) -> tuple[dict[str, Bars], dict[str, Instrument], dict[str, str]]:
+    specs = blueprint.data.symbols
+    if data_overrides and len(data_overrides) != len(specs):
+        raise ConfigError(
+            f"--data was given {len(data_overrides)} time(s) but the blueprint trades "
+            f"{len(specs)} symbol(s) ({', '.join(s.symbol for s in specs)}); give one per symbol"
+        )
+    loaded: list[Bars] = []
+    sources: dict[str, str] = {}
+    for i, spec in enumerate(specs):
+        if data_overrides:
+            source = resolve_source(data_overrides[i], None)
+        else:
+            source = resolve_source(spec.source, base_dir)
+        sources[spec.symbol] = source
+        loaded.append(load_bars(source, symbol=spec.symbol, label=spec.label))
+    aligned = align(loaded) if len(loaded) > 1 else tuple(loaded)
+    t0 = _parse_time(start or blueprint.data.start, "start")
+    t1 = _parse_time(end or blueprint.data.end, "end")
+    if t0 is not None or t1 is not None:
+        aligned = tuple(b.slice_by_time(t0, t1) for b in aligned)
+    if len(aligned[0]) < 2:
+        raise DataError(f"{aligned[0].source}: fewer than 2 bars in the selected period")
+    bars = {b.symbol: b for b in aligned}
+    instruments = {spec.symbol: _instrument(spec) for spec in specs}
+    return bars, instruments, sources
+
+
+def run_backtest(
+    blueprint: Blueprint,
+    *,
+    base_dir: Path | None = None,
+    data_overrides: Sequence[str] = (),
+    seed: int | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    progress: Progress | None = None,
+    bus: EventBus | None = None,
+    market: tuple[dict[str, Bars], dict[str, Instrument], dict[str, str]] | None = None,
+) -> BacktestRun:
+    """Run ``blueprint`` and return the finished run."""
+    bars, instruments, sources = market or load_market_data(
+        blueprint, base_dir, data_overrides, start, end
+    )
+    seed = blueprint.seed if seed is None else seed
+    primary = next(iter(bars.values()))
+    n = len(primary)
+    bar_seconds = primary.timeframe_seconds or 60
+    bar_ns = bar_seconds * 1_000_000_000
+
+    clock = SimulatedClock(int(primary.timestamps[0]))
+    ids = IdGenerator(seed)
+    journal = Journal()
+    ledger = Ledger(
+        blueprint.account.starting_cash,
+        {s: i.multiplier for s, i in instruments.items()},
+        n_bars=n,
+    )
+    closes = {s: b.close.data for s, b in bars.items()}
+    ledger.attach_prices(closes)
+    ex = blueprint.execution
+    try:
+        latency_s = parse_duration(ex.venue.latency, bar_seconds) if ex.venue.latency else 0
+        timeout = (
+            parse_duration(ex.policy.timeout, bar_seconds)
+            if ex.policy.timeout is not None
+            else None
+        )
+        default_policy = ExecutionPolicy(
+            mode=ex.policy.mode,
+            timeout_seconds=timeout,
+            unwind_filled_legs=ex.policy.unwind_filled_legs,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"execution: {exc}") from None
+    costs = ex.costs
+    venue = SimulatedVenue(
+        bars,
+        instruments,
+        ledger,
+        VenueConfig(
+            latency_ns=latency_s * 1_000_000_000,
+            costs=CostModel(
+                fee_bps=costs.fee_bps,
+                fee_per_unit=costs.fee_per_unit,
+                fee_minimum=costs.fee_minimum,
+                spread_bps=costs.spread_bps,
+                slippage_bps=costs.slippage_bps,
+                fee_asset=blueprint.account.currency,
+            ),
+        ),
+    )
+    cache = StrategyCache(bars)
+
+    def reference_price(symbol: str) -> float:
+        return cache.close(symbol)
+
+    worker = ExecutionWorker(
+        ledger,
+        journal,
+        venue,
+        ids,
+        clock,
+        instruments,
+        reference_price,
+        bus=bus,
+        fill_on_close=ex.venue.fill_on_close,
+    )
+    wf = blueprint.workforce
+    add_context(cache, wf.context_worker, bars)
+    detectors = [
+        instantiate("signal_detector", s, f"workforce.signal_detector.{i}")
+        for i, s in enumerate(wf.signal_detector)
+    ]
+    monitors = [
+        instantiate("risk_monitor", s, f"workforce.risk_monitor.{i}")
+        for i, s in enumerate(wf.risk_monitor)
+    ]
+    planner = instantiate("strategy_planner", wf.strategy_planner, "workforce.strategy_planner")
+    ctx = FlowContext(
+        strategy_id=blueprint.name,
+        cache=cache,
+        ledger=ledger,
+        ids=ids,
+        clock=clock,
+        instruments=instruments,
+        default_policy=default_policy,
+    )
+    assert isinstance(planner, StrategyPlanner)
+    flow = StrategyFlow(
+        ctx,
+        [d for d in detectors if isinstance(d, SignalDetector)],
+        [m for m in monitors if isinstance(m, RiskMonitor)],
+        planner,
+        Aggregator(build_selectors(wf)),
+        worker,
+    )
+
+    _loop(primary, cache, clock, worker, venue, flow, ledger, journal, bar_ns, progress)
+
+    return BacktestRun(
+        blueprint=blueprint,
+        run_id=new_run_id(),
+        seed=seed,
+        bars=bars,
+        instruments=instruments,
+        ledger=ledger,
+        journal=journal,
+        run_hash=journal.run_hash,
+        flows=flow.flows,
+        data_sources=sources,
+    )
+
+
+def _loop(
+    primary: Bars,
+    cache: StrategyCache,
+    clock: SimulatedClock,
+    worker: ExecutionWorker,
+    venue: SimulatedVenue,
+    flow: StrategyFlow,
+    ledger: Ledger,
+    journal: Journal,
+    bar_ns: int,
+    progress: Progress | None,
+) -> None:
+    n = len(primary)
+    opens_ns = np.ascontiguousarray(primary.timestamps, dtype=np.int64).data
+    coordinator = worker.coordinator
+    set_clock = clock.set
+    on_close = flow.on_bar_close
+    mark = ledger.mark
+    end_bar = journal.end_bar
+    fill_on_close = worker.fill_on_close
+    step = max(1, n // 100)
+    for i in range(n):
+        open_ns = opens_ns[i]
+        set_clock(open_ns)
+        if coordinator.active:
+            worker.on_bar_open(open_ns)
+        if venue.has_working:
+            venue.match_open(i)
+        cache.index = i
+        close_ns = open_ns + bar_ns
+        set_clock(close_ns)
+        on_close()
+        if fill_on_close and venue.has_working:
+            venue.match_close(i, close_ns)
+        mark(i)
+        end_bar()
+        if progress is not None and i % step == 0:
+            progress(i, n)
+    if progress is not None:
+        progress(n, n)

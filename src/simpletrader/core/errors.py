@@ -1,0 +1,47 @@
+"""One exception hierarchy for the whole platform.
+
+A user-facing error names the file, field or value at fault and what would be valid; the CLI
+prints ``str(error)`` as one line and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class SimpleTraderError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+
+class ConfigError(SimpleTraderError):
+    """A blueprint or a setting is invalid (file, line and field in the message)."""
+
+
+class DataError(SimpleTraderError):
+    """Market data is missing or malformed (file, row, column and value in the message)."""
+
+
+class PluginError(SimpleTraderError):
+    """A plugin is unknown, misconfigured, or broke its contract."""
+
+
+class LookAheadError(SimpleTraderError):
+    """A worker tried to read a bar later than the current one."""
+
+
+class IllegalTransitionError(SimpleTraderError):
+    """A record was asked to move to a state its state machine does not allow."""
+
+
+class PlanError(SimpleTraderError):
+    """A plan is inconsistent with its trade (exit levels on the wrong side, say)."""
+
+
+class OrderRejectedError(SimpleTraderError):
+    """An order was refused before reaching a connector (risk rule or invalid order)."""
+
+
+class StoreError(SimpleTraderError):
+    """A store file is missing, corrupt, foreign, or of a newer schema."""
+
+
+class ExecutionError(SimpleTraderError):
+    """The execution layer met a state it cannot continue from."""

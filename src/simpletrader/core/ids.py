@@ -1,0 +1,138 @@
+"""Identifiers: ``PREFIX_YYYYMMDD_HHMMSS_<8 hex>``.
+
+The time part comes from the environment's clock (the simulated one in backtests); the hex part
+from a seedable stream, so identical runs produce identical ids. One :class:`IdFormat` per
+prefix both generates and validates; the pydantic id types below reuse its pattern, so a dumped
+DTO always reloads.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+from random import Random
+from typing import Annotated, Final
+
+from pydantic import StringConstraints
+
+
+class IdFormat:
+    """The format of one id prefix: generates ids and validates them with the same regex."""
+
+    __slots__ = ("meaning", "pattern", "prefix", "regex")
+
+    def __init__(self, prefix: str, meaning: str) -> None:
+        self.prefix = prefix
+        self.meaning = meaning
+        self.pattern = rf"^{prefix}_[0-9]{{8}}_[0-9]{{6}}_[0-9a-f]{{8}}$"
+        self.regex = re.compile(self.pattern)
+
+    def format(self, stamp: str, bits: int) -> str:
+        """Build an id from a ``YYYYMMDD_HHMMSS`` stamp and 32 random bits."""
+        return f"{self.prefix}_{stamp}_{bits:08x}"
+
+    def is_valid(self, value: str) -> bool:
+        return self.regex.match(value) is not None
+
+    def __repr__(self) -> str:
+        return f"IdFormat({self.prefix!r})"
+
+
+ID_FORMATS: Final[dict[str, IdFormat]] = {
+    f.prefix: f
+    for f in (
+        IdFormat("TCK", "tick origin"),
+        IdFormat("SCH", "schedule origin"),
+        IdFormat("NWS", "news origin"),
+        IdFormat("SIG", "signal"),
+        IdFormat("RSK", "risk"),
+        IdFormat("STR", "strategy directive"),
+        IdFormat("ENT", "entry plan"),
+        IdFormat("SIZ", "size plan"),
+        IdFormat("EXT", "exit plan"),
+        IdFormat("EXP", "execution plan"),
+        IdFormat("EXC", "execution command"),
+        IdFormat("BAT", "execution command batch"),
+        IdFormat("TPL", "trade plan"),
+        IdFormat("EXG", "execution group"),
+        IdFormat("ORD", "order"),
+        IdFormat("FIL", "fill"),
+        IdFormat("JRN", "journal entry"),
+        IdFormat("RUN", "run"),
+    )
+}
+ORIGIN_PREFIXES: Final = ("TCK", "SCH", "NWS")
+
+
+def _id_type(*prefixes: str) -> object:
+    pattern = "|".join(ID_FORMATS[p].pattern for p in prefixes)
+    if len(prefixes) > 1:
+        pattern = "^(?:" + "|".join(ID_FORMATS[p].pattern[1:-1] for p in prefixes) + ")$"
+    return StringConstraints(pattern=pattern)
+
+
+OriginId = Annotated[str, _id_type(*ORIGIN_PREFIXES)]
+SignalId = Annotated[str, _id_type("SIG")]
+RiskId = Annotated[str, _id_type("RSK")]
+DirectiveId = Annotated[str, _id_type("STR")]
+EntryPlanId = Annotated[str, _id_type("ENT")]
+SizePlanId = Annotated[str, _id_type("SIZ")]
+ExitPlanId = Annotated[str, _id_type("EXT")]
+ExecutionPlanId = Annotated[str, _id_type("EXP")]
+PlanId = Annotated[str, _id_type("ENT", "SIZ", "EXT", "EXP")]
+CommandId = Annotated[str, _id_type("EXC")]
+BatchId = Annotated[str, _id_type("BAT")]
+TradePlanId = Annotated[str, _id_type("TPL")]
+GroupId = Annotated[str, _id_type("EXG")]
+OrderId = Annotated[str, _id_type("ORD")]
+FillId = Annotated[str, _id_type("FIL")]
+JournalEntryId = Annotated[str, _id_type("JRN")]
+RunId = Annotated[str, _id_type("RUN")]
+
+
+def prefix_of(value: str) -> str:
+    """The prefix of a well-formed id (``ValueError`` otherwise)."""
+    prefix = value.split("_", 1)[0]
+    fmt = ID_FORMATS.get(prefix)
+    if fmt is None or not fmt.is_valid(value):
+        raise ValueError(f"{value!r} is not a simpletrader id (PREFIX_YYYYMMDD_HHMMSS_<8 hex>)")
+    return prefix
+
+
+def stamp_of(moment: datetime | int) -> str:
+    """``YYYYMMDD_HHMMSS`` in UTC for a tz-aware datetime or integer nanoseconds since epoch."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            raise ValueError("ids need a tz-aware timestamp")
+        return moment.astimezone(UTC).strftime("%Y%m%d_%H%M%S")
+    return time.strftime("%Y%m%d_%H%M%S", time.gmtime(moment // 1_000_000_000))
+
+
+class IdGenerator:
+    """Seeded id source. Ids drawn at one timestamp share a cached stamp (cheap in bursts)."""
+
+    __slots__ = ("_last_key", "_last_stamp", "_rng")
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = Random(seed)
+        self._last_key: int | None = None
+        self._last_stamp = ""
+
+    def stamp(self, moment: datetime | int) -> str:
+        key = int(moment.timestamp()) if isinstance(moment, datetime) else moment // 1_000_000_000
+        if key != self._last_key:
+            self._last_stamp = stamp_of(moment)
+            self._last_key = key
+        return self._last_stamp
+
+    def new(self, prefix: str, moment: datetime | int) -> str:
+        """A fresh id of ``prefix`` stamped with ``moment`` (the environment's clock)."""
+        return ID_FORMATS[prefix].format(self.stamp(moment), self._rng.getrandbits(32))
+
+
+def new_run_id(moment: datetime | None = None) -> str:
+    """A run id, drawn outside every seeded stream so runs never collide in a store."""
+    when = moment if moment is not None else datetime.now(UTC)
+    return ID_FORMATS["RUN"].format(stamp_of(when), secrets.randbits(32))

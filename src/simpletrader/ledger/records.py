@@ -1,0 +1,339 @@
+"""The ledger's mutable records: slotted, cheap on the hot path, enforcing their state machines.
+
+Their frozen DTO snapshots (``simpletrader.dtos.state``) are made by ``snapshot()`` when a store,
+subscriber or the API reads them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from simpletrader.core.clock import ns_to_datetime
+from simpletrader.core.enums import (
+    ExecutionAlgorithm,
+    GroupRole,
+    GroupStatus,
+    Liquidity,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradeDirection,
+    TradePlanStatus,
+)
+from simpletrader.core.order_states import WORKING_ORDER_STATUSES, check_order_transition
+from simpletrader.dtos import ExecutionGroup, Fill, Order, TradePlan
+
+ZERO = Decimal(0)
+
+TERMINAL_GROUP_STATUSES = frozenset(
+    {
+        GroupStatus.COMPLETED,
+        GroupStatus.PARTIAL,
+        GroupStatus.CANCELLED,
+        GroupStatus.FAILED,
+        GroupStatus.SKIPPED,
+        GroupStatus.SUPERSEDED,
+    }
+)
+
+
+class TradePlanRecord:
+    """One position's life. ``net`` is signed (long > 0); P&L and fees derive from fills."""
+
+    __slots__ = (
+        "average_price",
+        "closed_at",
+        "created_at",
+        "direction",
+        "entry_at",
+        "entry_price",
+        "exit_at",
+        "exit_price",
+        "fees",
+        "group_ids",
+        "net",
+        "realized_pnl",
+        "status",
+        "stop_loss",
+        "strategy_id",
+        "symbol",
+        "take_profit",
+        "trade_plan_id",
+        "traded_in",
+        "traded_out",
+        "value_in",
+        "value_out",
+    )
+
+    def __init__(
+        self,
+        trade_plan_id: str,
+        strategy_id: str,
+        symbol: str,
+        direction: TradeDirection,
+        created_at: int,
+    ) -> None:
+        self.trade_plan_id = trade_plan_id
+        self.strategy_id = strategy_id
+        self.symbol = symbol
+        self.direction = direction
+        self.status = TradePlanStatus.ACTIVE
+        self.created_at = created_at
+        self.closed_at: int | None = None
+        self.net = ZERO
+        self.average_price = ZERO
+        self.realized_pnl = ZERO
+        self.fees = ZERO
+        self.stop_loss: Decimal | None = None
+        self.take_profit: Decimal | None = None
+        self.group_ids: list[str] = []
+        # For trade statistics: first entry and last exit, and the traded volumes both ways.
+        self.entry_at: int | None = None
+        self.entry_price: Decimal | None = None
+        self.exit_at: int | None = None
+        self.exit_price: Decimal | None = None
+        self.traded_in = ZERO
+        self.traded_out = ZERO
+        self.value_in = ZERO
+        self.value_out = ZERO
+
+    def apply_fill(
+        self, signed_qty: Decimal, price: Decimal, fee: Decimal, multiplier: Decimal, at: int
+    ) -> Decimal:
+        """Update net, average price and realized P&L; return the realized P&L of this fill."""
+        net = self.net
+        realized = ZERO
+        qty = abs(signed_qty)
+        if net == 0 or (net > 0) == (signed_qty > 0):
+            total = abs(net) + qty
+            self.average_price = (self.average_price * abs(net) + price * qty) / total
+            self.net = net + signed_qty
+            self.traded_in += qty
+            self.value_in += qty * price
+            if self.entry_at is None:
+                self.entry_at, self.entry_price = at, price
+        else:
+            closed = min(qty, abs(net))
+            realized = closed * (price - self.average_price) * (1 if net > 0 else -1) * multiplier
+            self.net = net + signed_qty
+            self.traded_out += closed
+            self.value_out += closed * price
+            self.exit_at, self.exit_price = at, price
+            if qty > abs(net):  # flipped through zero: the rest opens at this price
+                self.average_price = price
+                self.traded_in += qty - closed
+                self.value_in += (qty - closed) * price
+            elif self.net == 0:
+                self.average_price = ZERO
+        self.realized_pnl += realized
+        self.fees += fee
+        return realized
+
+    def snapshot(self) -> TradePlan:
+        return TradePlan(
+            trade_plan_id=self.trade_plan_id,
+            strategy_id=self.strategy_id,
+            symbol=self.symbol,
+            direction=self.direction,
+            status=self.status,
+            created_at=ns_to_datetime(self.created_at),
+            closed_at=ns_to_datetime(self.closed_at) if self.closed_at is not None else None,
+        )
+
+
+class GroupRecord:
+    __slots__ = (
+        "algorithm",
+        "batch_id",
+        "command_id",
+        "created_at",
+        "failure_reason",
+        "filled_quantity",
+        "group_id",
+        "order_ids",
+        "role",
+        "status",
+        "target_quantity",
+        "trade_plan_id",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        group_id: str,
+        trade_plan_id: str,
+        command_id: str | None,
+        batch_id: str | None,
+        role: GroupRole,
+        algorithm: ExecutionAlgorithm,
+        target_quantity: Decimal,
+        at: int,
+    ) -> None:
+        self.group_id = group_id
+        self.trade_plan_id = trade_plan_id
+        self.command_id = command_id
+        self.batch_id = batch_id
+        self.role = role
+        self.algorithm = algorithm
+        self.target_quantity = target_quantity
+        self.status = GroupStatus.PENDING
+        self.failure_reason: str | None = None
+        self.filled_quantity = ZERO
+        self.order_ids: list[str] = []
+        self.created_at = at
+        self.updated_at = at
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_GROUP_STATUSES
+
+    def snapshot(self) -> ExecutionGroup:
+        return ExecutionGroup(
+            group_id=self.group_id,
+            trade_plan_id=self.trade_plan_id,
+            command_id=self.command_id,
+            batch_id=self.batch_id,
+            role=self.role,
+            algorithm=self.algorithm,
+            target_quantity=self.target_quantity,
+            status=self.status,
+            failure_reason=self.failure_reason,
+            created_at=ns_to_datetime(self.created_at),
+            updated_at=ns_to_datetime(self.updated_at),
+        )
+
+
+class OrderRecord:
+    __slots__ = (
+        "client_order_id",
+        "created_at",
+        "expire_at",
+        "filled_quantity",
+        "group_id",
+        "limit_price",
+        "order_id",
+        "order_type",
+        "quantity",
+        "reduce_only",
+        "side",
+        "status",
+        "status_reason",
+        "stop_price",
+        "symbol",
+        "time_in_force",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        order_id: str,
+        client_order_id: str,
+        group_id: str,
+        symbol: str,
+        side: Side,
+        order_type: OrderType,
+        quantity: Decimal,
+        limit_price: Decimal | None,
+        stop_price: Decimal | None,
+        time_in_force: TimeInForce,
+        expire_at: int | None,
+        reduce_only: bool,
+        at: int,
+    ) -> None:
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+        self.group_id = group_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.quantity = quantity
+        self.limit_price = limit_price
+        self.stop_price = stop_price
+        self.time_in_force = time_in_force
+        self.expire_at = expire_at
+        self.reduce_only = reduce_only
+        self.status = OrderStatus.PENDING
+        self.status_reason: str | None = None
+        self.filled_quantity = ZERO
+        self.created_at = at
+        self.updated_at = at
+
+    def move(self, status: OrderStatus, at: int, reason: str | None = None) -> None:
+        check_order_transition(self.status, status, self.order_id)
+        self.status = status
+        self.status_reason = reason
+        self.updated_at = at
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in WORKING_ORDER_STATUSES
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    def snapshot(self) -> Order:
+        return Order(
+            order_id=self.order_id,
+            client_order_id=self.client_order_id,
+            group_id=self.group_id,
+            symbol=self.symbol,
+            side=self.side,
+            order_type=self.order_type,
+            quantity=self.quantity,
+            limit_price=self.limit_price,
+            stop_price=self.stop_price,
+            time_in_force=self.time_in_force,
+            expire_at=ns_to_datetime(self.expire_at) if self.expire_at is not None else None,
+            reduce_only=self.reduce_only,
+            status=self.status,
+            status_reason=self.status_reason,
+            created_at=ns_to_datetime(self.created_at),
+            updated_at=ns_to_datetime(self.updated_at),
+        )
+
+
+class FillRecord:
+    __slots__ = (
+        "executed_at",
+        "fee",
+        "fee_asset",
+        "fill_id",
+        "liquidity",
+        "order_id",
+        "price",
+        "quantity",
+    )
+
+    def __init__(
+        self,
+        fill_id: str,
+        order_id: str,
+        quantity: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        fee_asset: str,
+        liquidity: str,
+        executed_at: int,
+    ) -> None:
+        self.fill_id = fill_id
+        self.order_id = order_id
+        self.quantity = quantity
+        self.price = price
+        self.fee = fee
+        self.fee_asset = fee_asset
+        self.liquidity = liquidity
+        self.executed_at = executed_at
+
+    def snapshot(self) -> Fill:
+        return Fill(
+            fill_id=self.fill_id,
+            order_id=self.order_id,
+            quantity=self.quantity,
+            price=self.price,
+            fee=self.fee,
+            fee_asset=self.fee_asset,
+            liquidity=Liquidity(self.liquidity),
+            executed_at=ns_to_datetime(self.executed_at),
+        )
