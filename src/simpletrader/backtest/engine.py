@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from simpletrader.config.blueprint import Blueprint, SymbolSpec
-from simpletrader.config.durations import parse_duration
 from simpletrader.core.cache import StrategyCache
 from simpletrader.core.clock import SimulatedClock, ns_to_datetime
 from simpletrader.core.errors import ConfigError, DataError
@@ -24,15 +23,14 @@ from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator, new_run_id
 from simpletrader.data import Bars, Instrument, align, default_instrument, load_bars
 from simpletrader.data.samples import SAMPLE_NAMES
-from simpletrader.dtos import ExecutionPolicy
-from simpletrader.execution.connectors.simulated import CostModel, SimulatedVenue, VenueConfig
+from simpletrader.execution.connectors.simulated import SimulatedVenue
+from simpletrader.execution.factory import build_execution, default_policy
 from simpletrader.execution.worker import ExecutionWorker
 from simpletrader.journal.journal import Journal
 from simpletrader.ledger.ledger import Ledger
-from simpletrader.pipeline.aggregation import Aggregator
-from simpletrader.pipeline.bootstrap import add_context, build_selectors, instantiate
+from simpletrader.pipeline.bootstrap import build_strategy
 from simpletrader.pipeline.flow import StrategyFlow
-from simpletrader.plugins.base import FlowContext, RiskMonitor, SignalDetector, StrategyPlanner
+from simpletrader.plugins.base import FlowContext
 
 logger = logging.getLogger(__name__)
 
@@ -174,65 +172,10 @@ def run_backtest(
     )
     closes = {s: b.close.data for s, b in bars.items()}
     ledger.attach_prices(closes)
-    ex = blueprint.execution
-    try:
-        latency_s = parse_duration(ex.venue.latency, bar_seconds) if ex.venue.latency else 0
-        timeout = (
-            parse_duration(ex.policy.timeout, bar_seconds)
-            if ex.policy.timeout is not None
-            else None
-        )
-        default_policy = ExecutionPolicy(
-            mode=ex.policy.mode,
-            timeout_seconds=timeout,
-            unwind_filled_legs=ex.policy.unwind_filled_legs,
-        )
-    except ValueError as exc:
-        raise ConfigError(f"execution: {exc}") from None
-    costs = ex.costs
-    venue = SimulatedVenue(
-        bars,
-        instruments,
-        ledger,
-        VenueConfig(
-            latency_ns=latency_s * 1_000_000_000,
-            costs=CostModel(
-                fee_bps=costs.fee_bps,
-                fee_per_unit=costs.fee_per_unit,
-                fee_minimum=costs.fee_minimum,
-                spread_bps=costs.spread_bps,
-                slippage_bps=costs.slippage_bps,
-                fee_asset=blueprint.account.currency,
-            ),
-        ),
-    )
     cache = StrategyCache(bars)
-
-    def reference_price(symbol: str) -> float:
-        return cache.close(symbol)
-
-    worker = ExecutionWorker(
-        ledger,
-        journal,
-        venue,
-        ids,
-        clock,
-        instruments,
-        reference_price,
-        bus=bus,
-        fill_on_close=ex.venue.fill_on_close,
+    venue, worker = build_execution(
+        blueprint, bars, instruments, ledger, journal, ids, clock, cache.close, bus, bar_seconds
     )
-    wf = blueprint.workforce
-    add_context(cache, wf.context_worker, bars)
-    detectors = [
-        instantiate("signal_detector", s, f"workforce.signal_detector.{i}")
-        for i, s in enumerate(wf.signal_detector)
-    ]
-    monitors = [
-        instantiate("risk_monitor", s, f"workforce.risk_monitor.{i}")
-        for i, s in enumerate(wf.risk_monitor)
-    ]
-    planner = instantiate("strategy_planner", wf.strategy_planner, "workforce.strategy_planner")
     ctx = FlowContext(
         strategy_id=blueprint.name,
         cache=cache,
@@ -240,17 +183,9 @@ def run_backtest(
         ids=ids,
         clock=clock,
         instruments=instruments,
-        default_policy=default_policy,
+        default_policy=default_policy(blueprint, bar_seconds),
     )
-    assert isinstance(planner, StrategyPlanner)
-    flow = StrategyFlow(
-        ctx,
-        [d for d in detectors if isinstance(d, SignalDetector)],
-        [m for m in monitors if isinstance(m, RiskMonitor)],
-        planner,
-        Aggregator(build_selectors(wf)),
-        worker,
-    )
+    flow = build_strategy(blueprint, cache, bars, ctx, worker)
 
     _loop(primary, cache, clock, worker, venue, flow, ledger, journal, bar_ns, progress)
 

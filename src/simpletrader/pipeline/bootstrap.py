@@ -8,12 +8,22 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from pydantic import ValidationError
 
-from simpletrader.config.blueprint import PluginSpec, Workforce
+from simpletrader.config.blueprint import Blueprint, PluginSpec, Workforce
 from simpletrader.core.cache import StrategyCache
 from simpletrader.core.errors import ConfigError, PluginError
 from simpletrader.data.bars import Bars
+from simpletrader.execution.worker import ExecutionWorker
+from simpletrader.pipeline.aggregation import Aggregator
+from simpletrader.pipeline.flow import StrategyFlow
 from simpletrader.pipeline.selection import RangedPlugin, RoleSelector
-from simpletrader.plugins.base import ContextWorker, Plugin
+from simpletrader.plugins.base import (
+    ContextWorker,
+    FlowContext,
+    Plugin,
+    RiskMonitor,
+    SignalDetector,
+    StrategyPlanner,
+)
 from simpletrader.plugins.registry import lookup
 
 PLANNING_ROLES = ("entry_planner", "exit_planner", "size_planner", "execution_planner")
@@ -124,3 +134,33 @@ def build_selectors(workforce: Workforce) -> dict[str, RoleSelector]:
             entries.append(RangedPlugin(lo, hi, plugin, f"{spec.instance_name} (#{i})"))
         selectors[role] = RoleSelector(role, entries)
     return selectors
+
+
+def build_strategy(
+    blueprint: Blueprint,
+    cache: StrategyCache,
+    bars: Mapping[str, Bars],
+    ctx: FlowContext,
+    worker: ExecutionWorker,
+) -> StrategyFlow:
+    """Wire one strategy's workforce from its blueprint: facts, detectors, planner, planners."""
+    wf = blueprint.workforce
+    add_context(cache, wf.context_worker, bars)
+    detectors = [
+        instantiate("signal_detector", s, f"workforce.signal_detector.{i}")
+        for i, s in enumerate(wf.signal_detector)
+    ]
+    monitors = [
+        instantiate("risk_monitor", s, f"workforce.risk_monitor.{i}")
+        for i, s in enumerate(wf.risk_monitor)
+    ]
+    planner = instantiate("strategy_planner", wf.strategy_planner, "workforce.strategy_planner")
+    assert isinstance(planner, StrategyPlanner)
+    return StrategyFlow(
+        ctx,
+        [d for d in detectors if isinstance(d, SignalDetector)],
+        [m for m in monitors if isinstance(m, RiskMonitor)],
+        planner,
+        Aggregator(build_selectors(wf)),
+        worker,
+    )

@@ -1,4 +1,4 @@
-"""The ``simpletrader`` command line. The CLI owns the console (rich); errors are one line."""
+"""``simpletrader backtest``: run a blueprint and print its summary."""
 
 from __future__ import annotations
 
@@ -8,33 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from simpletrader.cli.app import app, fail, out
 from simpletrader.core.errors import SimpleTraderError
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="simpletrader: event-driven algorithmic trading, every order explained.",
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True)
-out = Console()
-
-DEFAULT_BLUEPRINT = Path(__file__).parent / "examples" / "sma_cross_goog.yaml"
-
-
-@app.callback()
-def _root() -> None:
-    """simpletrader: event-driven algorithmic trading, every order explained."""
-
-
-def _fail(message: str, debug: bool) -> None:
-    if debug:
-        err.print_exception()
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+DEFAULT_BLUEPRINT = Path(__file__).resolve().parent.parent / "examples" / "sma_cross_goog.yaml"
 
 
 @app.command()
@@ -71,11 +50,9 @@ def backtest(
         )
         result = summary(run)
     except SimpleTraderError as exc:
-        _fail(str(exc), debug)
-        return
+        fail(str(exc), debug)
     except OSError as exc:
-        _fail(f"{exc.__class__.__name__}: {exc}", debug)
-        return
+        fail(f"{exc.__class__.__name__}: {exc}", debug)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return
@@ -87,11 +64,3 @@ def backtest(
     for key in ("bars", "trades", "orders", "fills", "final_equity", "fees", "run_hash"):
         table.add_row(key, str(result[key]))
     out.print(table)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,11 @@
+"""The ``simpletrader`` command line: one module per command, registered on one Typer app."""
+
+from simpletrader.cli import backtest as _backtest  # noqa: F401 - registers the command
+from simpletrader.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]
