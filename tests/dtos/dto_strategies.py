@@ -304,7 +304,9 @@ time_in_force = st.one_of(
     st.sampled_from([{"time_in_force": t} for t in TimeInForce if t is not TimeInForce.GTD]),
     st.fixed_dictionaries({"time_in_force": st.just(TimeInForce.GTD), "expire_at": timestamps}),
 )
-_single = fields({}, {"slice_count": st.sampled_from([None, 1]), "window_seconds": optional(windows)})
+_single = fields(
+    {}, {"slice_count": st.sampled_from([None, 1]), "window_seconds": optional(windows)}
+)
 _twap = st.fixed_dictionaries({"slice_count": st.integers(2, 1000), "window_seconds": windows})
 _iceberg = fields({"slice_count": st.integers(2, 1000)}, {"window_seconds": optional(windows)})
 _algorithms = st.one_of(
@@ -314,7 +316,9 @@ _algorithms = st.one_of(
     _iceberg.map(lambda kw: {"algorithm": ExecutionAlgorithm.ICEBERG, **kw}),
 )
 execution_plans = st.builds(
-    lambda plan_id, algorithm, tif, rest: ExecutionPlan(plan_id=plan_id, **algorithm, **tif, **rest),
+    lambda plan_id, algorithm, tif, rest: ExecutionPlan(
+        plan_id=plan_id, **algorithm, **tif, **rest
+    ),
     ids("EXP"),
     _algorithms,
     time_in_force,

@@ -72,7 +72,9 @@ def test_batch_defaults_to_independent_without_timeout_or_unwind() -> None:
 
 
 def test_batch_needs_at_least_one_command() -> None:
-    with pytest.raises(ValidationError, match=field_error("commands", "Tuple should have at least 1")):
+    with pytest.raises(
+        ValidationError, match=field_error("commands", "Tuple should have at least 1")
+    ):
         ExecutionCommandBatch(**batch_kwargs(commands=()))
 
 

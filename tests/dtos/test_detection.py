@@ -9,12 +9,16 @@ from pydantic import ValidationError
 from simpletrader.dtos import CausalityChain, Origin, Risk, Signal
 
 
-@pytest.mark.parametrize(("prefix", "kind"), [("TCK", "TICK"), ("SCH", "SCHEDULE"), ("NWS", "NEWS")])
+@pytest.mark.parametrize(
+    ("prefix", "kind"), [("TCK", "TICK"), ("SCH", "SCHEDULE"), ("NWS", "NEWS")]
+)
 def test_origin_accepts_the_prefix_of_its_type(prefix: str, kind: str) -> None:
     assert Origin(id=make_id(prefix), type=kind).type == kind
 
 
-@pytest.mark.parametrize(("prefix", "kind"), [("TCK", "NEWS"), ("NWS", "SCHEDULE"), ("SCH", "TICK")])
+@pytest.mark.parametrize(
+    ("prefix", "kind"), [("TCK", "NEWS"), ("NWS", "SCHEDULE"), ("SCH", "TICK")]
+)
 def test_origin_rejects_the_prefix_of_another_type(prefix: str, kind: str) -> None:
     with pytest.raises(ValidationError, match=rf"origin id .* of type {kind} must start"):
         Origin(id=make_id(prefix), type=kind)

@@ -89,7 +89,9 @@ def test_leg_accepts_one_target_or_none(target: dict[str, object]) -> None:
 
 
 def test_leg_rejects_negative_target_size() -> None:
-    with pytest.raises(ValidationError, match=field_error("target_size", "Input should be greater")):
+    with pytest.raises(
+        ValidationError, match=field_error("target_size", "Input should be greater")
+    ):
         LegDirective(**leg_kwargs(target_size=Decimal(-1)))
 
 

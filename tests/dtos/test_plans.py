@@ -67,8 +67,8 @@ def test_order_type_price_rule(
 
 @pytest.mark.parametrize("field", ["limit_price", "stop_price"])
 def test_entry_plan_rejects_non_positive_price(field: str) -> None:
+    prices = {"limit_price": 1, "stop_price": 1, field: 0}
     with pytest.raises(ValidationError, match=field_error(field, "Input should be greater than 0")):
-        prices = {"limit_price": 1, "stop_price": 1, field: 0}
         EntryPlan(**entry_kwargs(order_type="STOP_LIMIT", **prices))
 
 
@@ -123,7 +123,7 @@ def test_execution_plan_gtd_requires_expire_at() -> None:
 
 @pytest.mark.parametrize("tif", ["GTC", "DAY", "IOC"])
 def test_execution_plan_rejects_expire_at_without_gtd(tif: str) -> None:
-    with pytest.raises(ValidationError, match="expire_at is required with .*GTD and only with it"):
+    with pytest.raises(ValidationError, match=r"expire_at is required with .*GTD and only with it"):
         ExecutionPlan(**execution_plan_kwargs(time_in_force=tif, expire_at=T0))
 
 
@@ -134,7 +134,9 @@ def test_execution_plan_gtd_with_expire_at_is_valid() -> None:
 @pytest.mark.parametrize("slices", [None, 1])
 def test_execution_plan_twap_needs_at_least_two_slices(slices: int | None) -> None:
     with pytest.raises(ValidationError, match="algorithm TWAP needs slice_count >= 2"):
-        ExecutionPlan(**execution_plan_kwargs(algorithm="TWAP", slice_count=slices, window_seconds=60))
+        ExecutionPlan(
+            **execution_plan_kwargs(algorithm="TWAP", slice_count=slices, window_seconds=60)
+        )
 
 
 def test_execution_plan_twap_needs_window_seconds() -> None:
@@ -143,7 +145,9 @@ def test_execution_plan_twap_needs_window_seconds() -> None:
 
 
 def test_execution_plan_twap_with_slices_and_window_is_valid() -> None:
-    plan = ExecutionPlan(**execution_plan_kwargs(algorithm="TWAP", slice_count=2, window_seconds=60))
+    plan = ExecutionPlan(
+        **execution_plan_kwargs(algorithm="TWAP", slice_count=2, window_seconds=60)
+    )
     assert (plan.slice_count, plan.window_seconds) == (2, 60)
 
 
@@ -154,7 +158,9 @@ def test_execution_plan_iceberg_needs_at_least_two_slices(slices: int | None) ->
 
 
 def test_execution_plan_iceberg_needs_no_window() -> None:
-    assert ExecutionPlan(**execution_plan_kwargs(algorithm="ICEBERG", slice_count=3)).slice_count == 3
+    assert (
+        ExecutionPlan(**execution_plan_kwargs(algorithm="ICEBERG", slice_count=3)).slice_count == 3
+    )
 
 
 @pytest.mark.parametrize("slices", [None, 1])
@@ -169,7 +175,9 @@ def test_execution_plan_single_rejects_several_slices(slices: int) -> None:
 
 
 def test_execution_plan_rejects_zero_slice_count() -> None:
-    with pytest.raises(ValidationError, match=field_error("slice_count", "Input should be greater")):
+    with pytest.raises(
+        ValidationError, match=field_error("slice_count", "Input should be greater")
+    ):
         ExecutionPlan(**execution_plan_kwargs(slice_count=0))
 
 
@@ -234,7 +242,9 @@ def test_long_exit_levels_reject_target_at_or_below_reference(
     direction: Side | TradeDirection, target: int
 ) -> None:
     plan = exit_plan(90, target)
-    message = f"exit plan {plan.plan_id}: take_profit {target} must be above the reference price 100"
+    message = (
+        f"exit plan {plan.plan_id}: take_profit {target} must be above the reference price 100"
+    )
     with pytest.raises(PlanError, match=re.escape(message)):
         check_exit_levels(plan, direction, REF)
 
@@ -256,7 +266,9 @@ def test_short_exit_levels_reject_target_at_or_above_reference(
     direction: Side | TradeDirection, target: int
 ) -> None:
     plan = exit_plan(110, target)
-    message = f"exit plan {plan.plan_id}: take_profit {target} must be below the reference price 100"
+    message = (
+        f"exit plan {plan.plan_id}: take_profit {target} must be below the reference price 100"
+    )
     with pytest.raises(PlanError, match=re.escape(message)):
         check_exit_levels(plan, direction, REF)
 
@@ -287,20 +299,12 @@ def test_long_offset_stop_at_or_below_zero_is_rejected(
         check_exit_levels(plan, direction, REF)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: the stop <= 0 PlanError names neither the reference price nor the offset",
-)
 def test_offset_stop_at_or_below_zero_error_names_the_reference() -> None:
     plan = exit_plan(150, None, offsets=True)
     with pytest.raises(PlanError, match=r"stop_loss .*reference price 100"):
         check_exit_levels(plan, Side.BUY, REF)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: check_exit_levels lets a short offset take_profit reach a price <= 0",
-)
 @pytest.mark.parametrize("offset", [100, 150])
 def test_short_offset_take_profit_at_or_below_zero_is_rejected(offset: int) -> None:
     plan = exit_plan(5, offset, offsets=True)

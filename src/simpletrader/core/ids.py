@@ -34,7 +34,7 @@ class IdFormat:
         return f"{self.prefix}_{stamp}_{bits:08x}"
 
     def is_valid(self, value: str) -> bool:
-        return self.regex.match(value) is not None
+        return self.regex.fullmatch(value) is not None
 
     def __repr__(self) -> str:
         return f"IdFormat({self.prefix!r})"
@@ -121,6 +121,8 @@ class IdGenerator:
         self._last_stamp = ""
 
     def stamp(self, moment: datetime | int) -> str:
+        if isinstance(moment, datetime) and moment.tzinfo is None:
+            raise ValueError("ids need a tz-aware timestamp")
         key = int(moment.timestamp()) if isinstance(moment, datetime) else moment // 1_000_000_000
         if key != self._last_key:
             self._last_stamp = stamp_of(moment)

@@ -12,7 +12,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 class FrozenModel(BaseModel):
     """Immutable, strict-shaped DTO base: unknown fields are errors, containers are tuples."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=False, allow_inf_nan=False
+    )
 
 
 def _to_utc(value: datetime) -> datetime:

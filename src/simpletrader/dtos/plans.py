@@ -104,13 +104,21 @@ def check_exit_levels(
     side = "long" if long else "short"
     if stop is not None:
         if stop <= 0:
-            raise PlanError(f"exit plan {plan.plan_id}: stop_loss gives a price {stop} <= 0")
+            raise PlanError(
+                f"exit plan {plan.plan_id}: stop_loss offset {plan.stop_loss} from the reference "
+                f"price {reference_price} gives a stop price {stop} <= 0"
+            )
         if (stop >= reference_price) if long else (stop <= reference_price):
             where = "below" if long else "above"
             raise PlanError(
                 f"exit plan {plan.plan_id}: stop_loss {stop} must be {where} the reference "
                 f"price {reference_price} for a {side} trade"
             )
+    if target is not None and target <= 0:
+        raise PlanError(
+            f"exit plan {plan.plan_id}: take_profit offset {plan.take_profit} from the reference "
+            f"price {reference_price} gives a target price {target} <= 0"
+        )
     if target is not None and (
         (target <= reference_price) if long else (target >= reference_price)
     ):

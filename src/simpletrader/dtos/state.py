@@ -110,7 +110,10 @@ class Order(FrozenModel):
     def with_status(self, status: OrderStatus, at: datetime, reason: str | None = None) -> Order:
         """A copy moved to ``status``; an illegal move raises ``IllegalTransitionError``."""
         check_order_transition(self.status, status, self.order_id)
-        return self.model_copy(update={"status": status, "status_reason": reason, "updated_at": at})
+        # Re-validated, not model_copy: the new timestamp and reason get the same checks.
+        return type(self).model_validate(
+            {**self.__dict__, "status": status, "status_reason": reason, "updated_at": at}
+        )
 
 
 class Fill(FrozenModel):
