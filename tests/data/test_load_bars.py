@@ -181,7 +181,8 @@ def test_header_is_case_insensitive_in_any_order_with_extra_columns(write_csv: W
 
 def test_a_header_matching_one_column_twice_is_rejected(write_csv: WriteCsv) -> None:
     path = write_csv(
-        "2020-01-01T00:00:00Z,1,2,0.5,1.5,1.5,10", header="timestamp,open,high,low,close,Close,volume"
+        "2020-01-01T00:00:00Z,1,2,0.5,1.5,1.5,10",
+        header="timestamp,open,high,low,close,Close,volume",
     )
     with pytest.raises(DataError, match=r"columns 'close' and 'Close' both match 'close'"):
         load_bars(path)
@@ -249,8 +250,7 @@ def test_parquet_naive_timestamps_are_rejected(tmp_path: Path) -> None:
     frame.to_parquet(path)
     with pytest.raises(DataError) as caught:
         load_bars(path)
-    assert str(caught.value).startswith(
-        f"{path}: row 1, column 'timestamp': type timestamp[")
+    assert str(caught.value).startswith(f"{path}: row 1, column 'timestamp': type timestamp[")
     assert "has no time zone" in str(caught.value)
 
 
@@ -310,5 +310,33 @@ def test_unknown_sample_like_name_is_reported_with_the_sample_names() -> None:
 def test_unsupported_file_type_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "bars.xlsx"
     path.write_bytes(b"")
-    with pytest.raises(DataError, match=r"bars.xlsx: neither a bundled sample \(.*\) nor a path ending in"):
+    with pytest.raises(
+        DataError, match=r"bars.xlsx: neither a bundled sample \(.*\) nor a path ending in"
+    ):
+        load_bars(path)
+
+
+@pytest.mark.parametrize("name", ["EURUSD_1h", "GOOG_1d"])
+def test_timestamps_parse_the_same_without_pyarrow(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simpletrader.data import validation
+
+    with_arrow = load_bars(name)
+    monkeypatch.setattr(validation, "pa", None)
+    monkeypatch.setattr(validation, "pc", None)
+    assert_same_bars(load_bars(name), with_arrow)
+
+
+def test_naive_timestamp_is_rejected_without_pyarrow(
+    write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simpletrader.data import validation
+
+    monkeypatch.setattr(validation, "pa", None)
+    monkeypatch.setattr(validation, "pc", None)
+    path = write_csv("2020-01-01T00:00:00Z,1,2,0.5,1.5,10", "2020-01-02T00:00:00,1,2,0.5,1.5,10")
+    with pytest.raises(
+        DataError, match=r"line 3, column 'timestamp': value '2020-01-02T00:00:00' "
+    ):
         load_bars(path)

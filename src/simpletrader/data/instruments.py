@@ -13,9 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-# Below this fraction of a lot, a float quantity counts as a whole lot: 0.3 / 0.1 is
-# 2.9999999999999996 in binary and must floor to 3 lots, not 2.
+# A float quantity this close below a whole number of lots counts as that number: 0.3 / 0.1 is
+# 2.9999999999999996 in binary and must floor to 3 lots, not 2. The relative part covers large
+# counts, where one binary rounding step exceeds the absolute part.
 _LOT_EPSILON = 1e-9
+_LOT_RELATIVE_EPSILON = 1e-12
 
 
 class Instrument(BaseModel):
@@ -71,11 +73,12 @@ class Instrument(BaseModel):
     def floor_quantity_float(self, quantity: float) -> float:
         """Float variant of :meth:`floor_quantity` for the hot path (per fill).
 
-        A quantity within 1e-9 lots below a whole lot counts as that lot, so binary rounding
-        noise (0.3 / 0.1 = 2.9999999999999996) does not lose a lot. The result is the float
-        nearest to the exact multiple of the lot.
+        A quantity within 1e-9 lots (plus 1e-12 of itself) below a whole lot counts as that
+        lot, so binary rounding noise (0.3 / 0.1 = 2.9999999999999996) does not lose a lot.
+        The result is the float nearest to the exact multiple of the lot.
         """
-        lots = math.floor(abs(quantity) / self._lot_float + _LOT_EPSILON)
+        lots_exact = abs(quantity) / self._lot_float
+        lots = math.floor(lots_exact + _LOT_EPSILON + lots_exact * _LOT_RELATIVE_EPSILON)
         floored = round(lots * self._lot_float, self._lot_digits)
         return -floored if quantity < 0 else floored
 

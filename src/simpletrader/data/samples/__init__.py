@@ -3,15 +3,11 @@
 Gzip CSVs with the header ``timestamp,open,high,low,close,volume``, timestamps ISO-8601 UTC,
 values exactly as published by their source:
 
-=============  ======  =====  =====================  ======  ==================================
-name           symbol  bar    span                   rows    source
-=============  ======  =====  =====================  ======  ==================================
-GOOG_1d        GOOG    1 day  2004-08-19..2013-03-01  2,148  backtesting 0.6.6 test data
-EURUSD_1h      EURUSD  1 hour 2017-04-19..2018-02-07  5,000  backtesting 0.6.6 test data
-BTCUSD_1M      BTCUSD  1 mon  2012-01..2024-12          156  backtesting 0.6.6 test data
-SPX_1d         SPX     1 day  1999-01-04..2018-12-31  5,031  arch 8.0 ``arch.data.sp500``
-NASDAQ_1d      NASDAQ  1 day  1999-01-04..2018-12-31  5,031  arch 8.0 ``arch.data.nasdaq``
-=============  ======  =====  =====================  ======  ==================================
+- ``GOOG_1d``: Alphabet (GOOG), daily, 2004-08-19..2013-03-01, 2,148 rows (backtesting 0.6.6).
+- ``EURUSD_1h``: EUR/USD spot, hourly, 2017-04-19..2018-02-07, 5,000 rows (backtesting 0.6.6).
+- ``BTCUSD_1M``: BTC/USD, monthly, 2012-01..2024-12, 156 rows (backtesting 0.6.6).
+- ``SPX_1d``: S&P 500 index, daily, 1999-01-04..2018-12-31, 5,031 rows (arch 8.0).
+- ``NASDAQ_1d``: NASDAQ Composite, daily, 1999-01-04..2018-12-31, 5,031 rows (arch 8.0).
 
 Every file is labelled at the period's start except BTCUSD_1M, labelled at the month's last day
 (period end); ``load_bars`` shifts it to the month's first day. SPX and NASDAQ share a calendar.
