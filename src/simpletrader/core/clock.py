@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def ns_to_datetime(ns: int) -> datetime:
-    """Integer nanoseconds since epoch to a tz-aware UTC datetime (microsecond precision)."""
-    return datetime.fromtimestamp(ns // 1_000 / 1_000_000, tz=UTC)
+    """Integer nanoseconds since the epoch to a tz-aware UTC datetime.
+
+    Truncated to the microsecond (towards the past), exactly: integer arithmetic, no float
+    seconds, so ``datetime_to_ns(ns_to_datetime(ns)) == ns`` for every whole microsecond.
+    """
+    return _EPOCH + timedelta(microseconds=ns // 1_000)
 
 
 def datetime_to_ns(moment: datetime) -> int:
+    """A tz-aware datetime to integer nanoseconds since the epoch (exact, before 1970 too).
+
+    Raises ValueError for a naive datetime: its zone would be a guess.
+    """
     if moment.tzinfo is None:
-        raise ValueError("timestamps must be tz-aware")
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000
+        raise ValueError(f"timestamp {moment.isoformat()} is naive; give it a time zone")
+    return (moment - _EPOCH) // _MICROSECOND * 1_000
 
 
 class Clock(Protocol):
+    """What the platform reads the time from: nanoseconds since the epoch, or a UTC datetime."""
+
     def now_ns(self) -> int: ...
     def now(self) -> datetime: ...
 
@@ -32,6 +45,11 @@ class SimulatedClock:
         self._dt: datetime | None = None
 
     def set(self, ns: int) -> None:
+        """Move to ``ns`` (nanoseconds since the epoch); the engine calls this, never a plugin.
+
+        The clock does not refuse to move backwards: the engine sets a bar's open and then its
+        close, and a new run may start anywhere.
+        """
         if ns != self._ns:
             self._ns = ns
             self._dt = None

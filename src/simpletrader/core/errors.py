@@ -27,6 +27,10 @@ class LookAheadError(SimpleTraderError):
     """A worker tried to read a bar later than the current one."""
 
 
+class SubscriberError(SimpleTraderError):
+    """A critical event-bus subscriber failed; the run stops."""
+
+
 class IllegalTransitionError(SimpleTraderError):
     """A record was asked to move to a state its state machine does not allow."""
 

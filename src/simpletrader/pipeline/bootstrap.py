@@ -9,6 +9,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from simpletrader.config.blueprint import Blueprint, PluginSpec, Workforce
+from simpletrader.config.messages import format_errors
+from simpletrader.config.source import SourceMap, locate
 from simpletrader.core.cache import StrategyCache
 from simpletrader.core.errors import ConfigError, PluginError
 from simpletrader.data.bars import Bars
@@ -30,23 +32,29 @@ PLANNING_ROLES = ("entry_planner", "exit_planner", "size_planner", "execution_pl
 
 
 def instantiate(role: str, spec: PluginSpec, where: str) -> Plugin:
-    """Create one plugin, validating its params (``ConfigError`` names the field)."""
+    """Create one plugin, validating its params.
+
+    ``where`` is the spec's path (``workforce.signal_detector.0``); a ConfigError names it,
+    with the file and line when the spec was read from a file, as
+    ``file:line: workforce.signal_detector.0.params.fast: message (got value)``.
+    """
+    source = spec.source_map
     try:
         cls = lookup(role, spec.plugin)
     except PluginError as exc:
-        raise ConfigError(f"{where}.plugin: {exc}") from None
+        raise ConfigError(f"{locate(source, f'{where}.plugin')}: {exc}") from None
     try:
         params = cls.Params.model_validate(spec.params)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{where}.params.{'.'.join(str(p) for p in e['loc'])}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
-            + (f" (got {e['input']!r})" if e["type"] != "missing" else "")
-            for e in exc.errors()
-        )
-        known = ", ".join(cls.Params.model_fields) or "none"
-        raise ConfigError(f"{problems} [params of {spec.plugin}: {known}]") from None
-    return cls(params, spec.instance_name)
+        prefix = (*where.split("."), "params")
+        raise ConfigError(format_errors(exc, cls.Params, source, prefix)) from None
+    try:
+        return cls(params, spec.instance_name)
+    except Exception as exc:
+        raise PluginError(
+            f"{locate(source, where)}: {role} plugin {spec.plugin!r} failed to start: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _slice(bars: Mapping[str, Bars], k: int) -> dict[str, Bars]:
@@ -69,33 +77,59 @@ def _sample_points(n: int) -> list[int]:
     return sorted(k for k in points if 1 <= k < n)
 
 
+def _compute(worker: ContextWorker, bars: Mapping[str, Bars], label: str) -> dict[str, np.ndarray]:
+    try:
+        result = worker.compute(bars)
+        return {key: np.asarray(v, dtype=np.float64) for key, v in result.items()}
+    except Exception as exc:
+        n = len(next(iter(bars.values())))
+        raise PluginError(
+            f"{label} failed to compute on {n} bars: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def compute_facts(
-    worker: ContextWorker, bars: Mapping[str, Bars], where: str
+    worker: ContextWorker,
+    bars: Mapping[str, Bars],
+    where: str,
+    source: SourceMap | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a context worker over the history and admit its facts only if they are causal.
 
-    Causal means ``f(x[:k]) == f(x)[:k]`` for sampled k: a value never depends on later bars.
+    Causal means ``f(x[:k]) == f(x)[:k]`` for sampled k (within 1e-9 relative, NaN equal to
+    NaN): a value never depends on later bars. A worker that looks ahead is refused with a
+    PluginError naming it (``where``, with file and line from ``source``), the fact and the
+    first bar that changes.
     """
+    label = f"{locate(source, where)} ({worker.plugin_name} {worker.name!r})"
     n = len(next(iter(bars.values())))
-    try:
-        full = {key: np.asarray(v, dtype=np.float64) for key, v in worker.compute(bars).items()}
-    except Exception as exc:
-        raise PluginError(f"{where} ({worker.plugin_name}) failed to compute: {exc}") from exc
+    full = _compute(worker, bars, label)
     for key, values in full.items():
         if values.shape != (n,):
             raise PluginError(
-                f"{where} ({worker.plugin_name}) returned {key!r} of shape {values.shape}; "
-                f"expected ({n},)"
+                f"{label} returned {key!r} of shape {values.shape}; expected ({n},), one value "
+                f"per bar"
             )
     for k in _sample_points(n):
-        partial = worker.compute(_slice(bars, k))
+        partial = _compute(worker, _slice(bars, k), label)
+        if set(partial) != set(full):
+            raise PluginError(
+                f"{label} returns facts {sorted(full)} on all {n} bars but {sorted(partial)} on "
+                f"the first {k}; a worker must return the same facts for any history"
+            )
         for key, values in full.items():
-            head = np.asarray(partial[key], dtype=np.float64)
-            if not np.allclose(head, values[:k], rtol=1e-9, atol=0.0, equal_nan=True):
-                bad = int(np.flatnonzero(~np.isclose(head, values[:k], equal_nan=True))[0])
+            head = partial[key]
+            if head.shape != (k,):
                 raise PluginError(
-                    f"{where} ({worker.plugin_name}) is not causal: fact {key!r} at bar {bad} "
-                    f"changes when bars after {k - 1} are hidden (it looks ahead); refused"
+                    f"{label} returned {key!r} of shape {head.shape} for {k} bars; expected ({k},)"
+                )
+            same = np.isclose(head, values[:k], rtol=1e-9, atol=1e-12, equal_nan=True)
+            if not same.all():
+                bad = int(np.flatnonzero(~same)[0])
+                raise PluginError(
+                    f"{label} is not causal: fact {key!r} at bar {bad} is {values[bad]!r} with "
+                    f"all {n} bars but {head[bad]!r} when bars after {k - 1} are hidden, so it "
+                    f"reads later bars (look-ahead); refused"
                 )
     return {
         (worker.name if key == "value" else f"{worker.name}.{key}"): values
@@ -117,8 +151,8 @@ def add_context(
         names.add(spec.instance_name)
         worker = instantiate("context_worker", spec, where)
         assert isinstance(worker, ContextWorker)
-        for name, values in compute_facts(worker, bars, where).items():
-            cache.add_fact(name, values)
+        for name, values in compute_facts(worker, bars, where, spec.source_map).items():
+            cache.add_fact(name, values, producer=worker.name)
         workers.append(worker)
     return workers
 
