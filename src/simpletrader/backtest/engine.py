@@ -238,7 +238,7 @@ def _loop(
         if fill_on_close and venue.has_working:
             venue.match_close(i, close_ns)
         mark(i)
-        end_bar()
+        end_bar(i)
         if progress is not None and i % step == 0:
             progress(i, n)
     if progress is not None:

@@ -1,126 +1,86 @@
 """The append-only journal: the run's source of truth.
 
-Entries are kept as compact event objects while fresh and serialised in bulk into compressed
-chunks (JSON lines), which also feed the running ``run_hash``. Sinks (a store) receive the
-entries of each bar that appended any, so a store can commit one transaction per bar.
+On the hot path an entry is the event object itself, appended to a list. Events are serialised
+in bulk (:mod:`simpletrader.journal.codec`) when a chunk fills up or, with a sink attached, at
+the end of each bar that appended any; the serialised lines feed the running ``run_hash`` and
+are kept as zlib-compressed chunks, so memory grows with activity, not bars. A sink (the
+SQLite store) receives each active bar's entries as one :class:`JournalBar`, so it can commit
+one transaction per bar.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import fields
-from decimal import Decimal
-from enum import Enum
-from typing import Any, get_args, get_type_hints
+from array import array
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
 
-from pydantic import BaseModel
-
-from simpletrader import dtos
+from simpletrader.journal import codec
 from simpletrader.journal import events as ev
 
-EVENT_TYPES: dict[str, type[ev.JournalEvent]] = {
-    cls.kind: cls
-    for cls in (
-        ev.FlowRecorded,
-        ev.DirectiveNotPlanned,
-        ev.TradePlanOpened,
-        ev.TradePlanClosed,
-        ev.GroupCreated,
-        ev.GroupStatusChanged,
-        ev.OrderSubmitted,
-        ev.OrderStatusChanged,
-        ev.OrderFilled,
-        ev.CommandEnded,
-        ev.BatchEnded,
-    )
-}
-FLOW_DTOS: dict[str, type[BaseModel]] = {
-    name: getattr(dtos, name)
-    for name in ("Origin", "Signal", "Risk", "StrategyDirective", "ExecutionCommandBatch")
-}
-
-Entry = tuple[int, ev.JournalEvent]
-Sink = Callable[[list[Entry]], None]
+EVENT_TYPES = ev.EVENT_TYPES
+FLOW_DTOS = codec.FLOW_DTOS
 
 
-def _default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+class JournalBar:
+    """The entries one bar appended, handed to sinks by :meth:`Journal.end_bar`.
+
+    ``events[k]`` has sequence number ``first_seq + k`` and payload ``payloads[k]`` (compact
+    JSON bytes, see :mod:`simpletrader.journal.codec`).
+    """
+
+    __slots__ = ("bar", "events", "first_seq", "payloads")
+
+    def __init__(
+        self, bar: int, first_seq: int, events: list[ev.JournalEvent], payloads: list[bytes]
+    ) -> None:
+        self.bar = bar
+        self.first_seq = first_seq
+        self.events = events
+        self.payloads = payloads
+
+    @property
+    def last_seq(self) -> int:
+        return self.first_seq + len(self.events) - 1
 
 
-def encode_entry(seq: int, event: ev.JournalEvent) -> dict[str, Any]:
-    record = event.to_record()
-    record["seq"] = seq
-    record["kind"] = event.kind
-    record["id"] = event.primary_id()
-    return record
-
-
-def dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, default=_default, sort_keys=True, separators=(",", ":"))
-
-
-class _Decoder:
-    """Rebuilds event objects from their records (journal replay, store reads)."""
-
-    def __init__(self) -> None:
-        self._converters: dict[str, dict[str, Callable[[Any], Any]]] = {}
-        for kind, cls in EVENT_TYPES.items():
-            hints = get_type_hints(cls)
-            conv: dict[str, Callable[[Any], Any]] = {}
-            for f in fields(cls):  # type: ignore[arg-type]
-                conv[f.name] = _converter(hints[f.name])
-            self._converters[kind] = conv
-
-    def decode(self, record: dict[str, Any]) -> ev.JournalEvent:
-        kind = record["kind"]
-        cls = EVENT_TYPES[kind]
-        if cls is ev.FlowRecorded:
-            model = FLOW_DTOS[record["type"]].model_validate(record["dto"])
-            return ev.FlowRecorded(at=record["at"], dto=model, key=record["id"])
-        conv = self._converters[kind]
-        return cls(**{name: fn(record[name]) for name, fn in conv.items()})
-
-
-def _converter(hint: Any) -> Callable[[Any], Any]:
-    args = [a for a in get_args(hint) if a is not type(None)]
-    target = args[0] if args else hint
-    if isinstance(target, type) and issubclass(target, Enum):
-        enum_type = target
-        return lambda v: None if v is None else enum_type(v)
-    if target is Decimal:
-        return lambda v: None if v is None else Decimal(v)
-    return lambda v: v
-
-
-_DECODER: _Decoder | None = None
-
-
-def decode_entry(record: dict[str, Any]) -> ev.JournalEvent:
-    global _DECODER
-    if _DECODER is None:
-        _DECODER = _Decoder()
-    return _DECODER.decode(record)
+Sink = Callable[[JournalBar], None]
 
 
 class Journal:
-    """Append-only log of journal events with a running hash."""
+    """Append-only log of journal events with a running hash.
 
-    __slots__ = ("_bar_mark", "_chunk_size", "_chunks", "_hasher", "_pending", "_seq", "_sinks")
+    Sequence numbers start at 1. ``end_bar(i)`` closes bar ``i``: it costs one comparison when
+    the bar appended nothing.
+    """
+
+    __slots__ = (
+        "_bar_mark",
+        "_buffer",
+        "_buffered",
+        "_chunk_size",
+        "_chunks",
+        "_hasher",
+        "_mark_bars",
+        "_mark_seqs",
+        "_pending",
+        "_seq",
+        "_sinks",
+    )
 
     def __init__(self, chunk_size: int = 4096) -> None:
         self._chunk_size = chunk_size
         self._pending: list[ev.JournalEvent] = []
+        self._buffer: list[bytes] = []
+        self._buffered = 0
         self._chunks: list[bytes] = []
         self._hasher = hashlib.blake2b(digest_size=16)
         self._seq = 0
         self._bar_mark = 0
+        # (bar, last seq) of every bar that appended entries: what a rebuild with bars needs.
+        self._mark_bars = array("q")
+        self._mark_seqs = array("q")
         self._sinks: list[Sink] = []
 
     def __len__(self) -> int:
@@ -130,51 +90,99 @@ class Journal:
         """Append one event; return its sequence number (1-based)."""
         self._pending.append(event)
         self._seq += 1
-        if len(self._pending) >= self._chunk_size and not self._sinks:
-            self._flush()
         return self._seq
 
     def add_sink(self, sink: Sink) -> None:
+        """Receive every later bar's entries once that bar ends (one call per active bar)."""
+        if self._seq != self._bar_mark:
+            raise ValueError("add a sink between bars, not while a bar has unfinished entries")
         self._sinks.append(sink)
 
-    def end_bar(self) -> None:
-        """Hand the bar's entries to the sinks (one store transaction per active bar)."""
-        if self._seq == self._bar_mark:
+    def end_bar(self, bar: int) -> None:
+        """Close bar ``bar``: hand its entries to the sinks, serialise a full chunk."""
+        seq = self._seq
+        if seq == self._bar_mark:
             return
+        self._mark_bars.append(bar)
+        self._mark_seqs.append(seq)
         if self._sinks:
-            first = self._seq - len(self._pending) + 1
-            start = self._bar_mark - first + 1
-            entries = [(first + k, e) for k, e in enumerate(self._pending[start:], start)]
+            events = self._pending
+            first = seq - len(events) + 1
+            self._pending = []
+            payloads = codec.encode_many(events)
+            entries = JournalBar(bar, first, events, payloads)
             for sink in self._sinks:
                 sink(entries)
-            if len(self._pending) >= self._chunk_size:
-                self._flush()
-        self._bar_mark = self._seq
+            self._absorb(events, payloads)
+        elif len(self._pending) >= self._chunk_size:
+            self._serialise_pending()
+        self._bar_mark = seq
+
+    def _serialise_pending(self) -> None:
+        events = self._pending
+        if events:
+            self._pending = []
+            self._absorb(events, codec.encode_many(events))
+
+    def _absorb(self, events: list[ev.JournalEvent], payloads: list[bytes]) -> None:
+        line = codec.line
+        blob = b"".join([line(e.kind, p) for e, p in zip(events, payloads, strict=True)])
+        self._hasher.update(blob)
+        self._buffer.append(blob)
+        self._buffered += len(events)
+        if self._buffered >= self._chunk_size:
+            self._compress()
+
+    def _compress(self) -> None:
+        if self._buffer:
+            self._chunks.append(zlib.compress(b"".join(self._buffer), 1))
+            self._buffer = []
+            self._buffered = 0
 
     def _flush(self) -> None:
-        if not self._pending:
-            return
-        first = self._seq - len(self._pending) + 1
-        lines = [dumps(encode_entry(first + k, e)) for k, e in enumerate(self._pending)]
-        blob = ("\n".join(lines) + "\n").encode()
-        self._hasher.update(blob)
-        self._chunks.append(zlib.compress(blob, 1))
-        self._pending = []
+        self._serialise_pending()
+        self._compress()
 
     @property
     def run_hash(self) -> str:
-        """Hash over every entry so far; identical runs give identical hashes."""
-        self._flush()
+        """Hash over every entry so far; identical runs give identical hashes in any process."""
+        self._serialise_pending()
         return self._hasher.hexdigest()
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Every entry as a JSON-ready record, in sequence order."""
+    def lines(self) -> Iterator[tuple[int, str, bytes]]:
+        """Every entry as ``(seq, kind, payload)``, in sequence order."""
         self._flush()
+        seq = 0
         for chunk in self._chunks:
-            for line in zlib.decompress(chunk).decode().splitlines():
-                yield json.loads(line)
+            for raw in zlib.decompress(chunk).splitlines():
+                kind, _, payload = raw.partition(b"\t")
+                seq += 1
+                yield seq, kind.decode(), payload
+
+    def records(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every entry (or those of ``kinds``) as a JSON-ready dict, in sequence order.
+
+        A record holds the event's fields plus ``seq``, ``kind`` and ``id``; a flow record holds
+        ``at``, ``key``, ``type`` (the DTO class) and ``dto``.
+        """
+        for seq, kind, payload in self.lines():
+            if kinds is None or kind in kinds:
+                yield codec.record(seq, kind, payload)
 
     def events(self) -> Iterator[ev.JournalEvent]:
         """Every entry decoded back into its event object (for replay)."""
-        for record in self.records():
-            yield decode_entry(record)
+        for _, kind, payload in self.lines():
+            yield codec.decode(kind, payload)
+
+    def bar_events(self) -> Iterator[tuple[int, ev.JournalEvent]]:
+        """Every entry as ``(bar, event)``: the bar is the one whose ``end_bar`` closed it.
+
+        Entries appended after the last ``end_bar`` are given the last bar seen (or 0).
+        """
+        bars, seqs = self._mark_bars, self._mark_seqs
+        k = 0
+        last_bar = bars[-1] if bars else 0
+        for seq, event in enumerate(self.events(), 1):
+            while k < len(seqs) and seqs[k] < seq:
+                k += 1
+            yield (bars[k] if k < len(seqs) else last_bar), event

@@ -16,10 +16,7 @@ import numpy as np
 from simpletrader.core.enums import GroupRole, GroupStatus, OrderStatus, TradePlanStatus
 from simpletrader.core.errors import ExecutionError
 from simpletrader.journal.events import (
-    BatchEnded,
-    CommandEnded,
-    DirectiveNotPlanned,
-    FlowRecorded,
+    EVENT_TYPES,
     GroupCreated,
     GroupStatusChanged,
     JournalEvent,
@@ -65,34 +62,80 @@ class Ledger:
         self.equity_curve = np.full(n_bars, np.nan, dtype=np.float64)
         self._equity = float(starting_cash)
         self._peak = float(starting_cash)
-        self._apply: dict[type, Callable[[Any], None]] = {
-            FlowRecorded: _ignore,
-            DirectiveNotPlanned: _ignore,
-            CommandEnded: _ignore,
-            BatchEnded: _ignore,
-            TradePlanOpened: self._on_plan_opened,
-            TradePlanClosed: self._on_plan_closed,
-            GroupCreated: self._on_group_created,
-            GroupStatusChanged: self._on_group_status,
-            OrderSubmitted: self._on_order_submitted,
-            OrderStatusChanged: self._on_order_status,
-            OrderFilled: self._on_order_filled,
-        }
+        self._apply: dict[type, Callable[[Any], None]] = self._handlers()
+
+    def _handlers(self) -> dict[type, Callable[[Any], None]]:
+        """Every registered event type mapped to its ``_on_<kind>`` handler (or ignored).
+
+        An event that changes state (``projected``) but has no handler is a programming error,
+        caught here rather than left to produce a silently wrong ledger.
+        """
+        handlers: dict[type, Callable[[Any], None]] = {}
+        for kind, cls in EVENT_TYPES.items():
+            handler = getattr(self, f"_on_{kind}", None)
+            if handler is None:
+                if cls.projected:
+                    raise TypeError(
+                        f"journal event {cls.__qualname__} ({kind!r}) is projected but "
+                        f"{type(self).__qualname__} has no _on_{kind} handler"
+                    )
+                handler = _ignore
+            handlers[cls] = handler
+        return handlers
 
     # -- projection ------------------------------------------------------------------------
     def apply(self, event: JournalEvent) -> None:
-        self._apply[type(event)](event)
+        """Project one journal event: the only way the ledger's state changes."""
+        try:
+            handler = self._apply[type(event)]
+        except KeyError:
+            raise ExecutionError(
+                f"{type(event).__qualname__} is not a registered journal event"
+            ) from None
+        handler(event)
 
     def replay(self, events: Iterable[JournalEvent]) -> None:
+        """Apply events in order: a rebuild without bars (no equity curve)."""
         for event in events:
             self.apply(event)
 
-    def _on_plan_opened(self, e: TradePlanOpened) -> None:
+    @classmethod
+    def rebuild(
+        cls,
+        bar_events: Iterable[tuple[int, JournalEvent]],
+        starting_cash: Decimal,
+        multipliers: Mapping[str, Decimal],
+        closes: Mapping[str, Any],
+        n_bars: int,
+    ) -> Ledger:
+        """A ledger rebuilt from ``(bar, event)`` entries and close series, equity included.
+
+        Does what the engine did: for every bar ``b``, bar ``b``'s entries are applied and then
+        ``b`` is marked at its close, so the equity curve is reproduced as well.
+        """
+        ledger = cls(starting_cash, multipliers, n_bars=n_bars)
+        ledger.attach_prices(
+            {s: np.ascontiguousarray(c, dtype=np.float64).data for s, c in closes.items()}
+        )
+        marked = 0
+        apply = ledger.apply
+        mark = ledger.mark
+        for bar, event in bar_events:
+            while marked < bar and marked < n_bars:
+                mark(marked)
+                marked += 1
+            apply(event)
+        while marked < n_bars:
+            mark(marked)
+            marked += 1
+        return ledger
+
+    def _on_trade_plan_opened(self, e: TradePlanOpened) -> None:
         plan = TradePlanRecord(e.trade_plan_id, e.strategy_id, e.symbol, e.direction, e.at)
         self.plans[e.trade_plan_id] = plan
         self._active.setdefault(e.strategy_id, []).append(plan)
 
-    def _on_plan_closed(self, e: TradePlanClosed) -> None:
+    def _on_trade_plan_closed(self, e: TradePlanClosed) -> None:
         plan = self.plans[e.trade_plan_id]
         if plan.net != 0:
             raise ExecutionError(f"trade plan {plan.trade_plan_id} closed with net {plan.net}")
@@ -113,7 +156,7 @@ class Ledger:
         )
         self.plans[e.trade_plan_id].group_ids.append(e.group_id)
 
-    def _on_group_status(self, e: GroupStatusChanged) -> None:
+    def _on_group_status_changed(self, e: GroupStatusChanged) -> None:
         group = self.groups[e.group_id]
         group.status = e.status
         group.failure_reason = e.reason if e.status is GroupStatus.FAILED else None
@@ -137,13 +180,16 @@ class Ledger:
         )
         self.groups[e.group_id].order_ids.append(e.order_id)
 
-    def _on_order_status(self, e: OrderStatusChanged) -> None:
+    def _on_order_status_changed(self, e: OrderStatusChanged) -> None:
         self.orders[e.order_id].move(e.status, e.at, e.reason)
 
     def _on_order_filled(self, e: OrderFilled) -> None:
         order = self.orders[e.order_id]
+        group = self.groups[order.group_id]
         if e.order_quantity is not None:
+            # An equity-fraction order is re-sized at fill; its group's target follows.
             order.quantity = e.order_quantity
+            group.target_quantity = e.order_quantity
         order.filled_quantity += e.quantity
         if order.filled_quantity > order.quantity:
             raise ExecutionError(
@@ -155,7 +201,6 @@ class Ledger:
             else OrderStatus.PARTIALLY_FILLED
         )
         order.move(status, e.at)
-        group = self.groups[order.group_id]
         group.filled_quantity += e.quantity
         plan = self.plans[group.trade_plan_id]
         signed = e.quantity if order.side == "BUY" else -e.quantity
@@ -235,23 +280,63 @@ class Ledger:
             if self.orders[oid].is_working
         ]
 
+    # -- P&L and exposure --------------------------------------------------------------------
+    def multiplier(self, symbol: str) -> Decimal:
+        return self._multipliers.get(symbol, Decimal(1))
+
+    def plan_unrealized_pnl(self, trade_plan_id: str, price: Decimal) -> Decimal:
+        """Unrealized P&L of one plan's open net at ``price`` (against its average price)."""
+        plan = self.plans[trade_plan_id]
+        return plan.unrealized_pnl(price, self.multiplier(plan.symbol))
+
+    def unrealized_pnl(self, prices: Mapping[str, Decimal]) -> Decimal:
+        """Unrealized P&L of every open plan, each symbol marked at ``prices[symbol]``."""
+        total = ZERO
+        for plan in self.plans.values():
+            if plan.net != 0:
+                total += plan.unrealized_pnl(prices[plan.symbol], self.multiplier(plan.symbol))
+        return total
+
+    def exposure(self, index: int) -> dict[str, float]:
+        """Signed notional per held symbol at the close of bar ``index`` (long > 0)."""
+        closes = self._closes
+        return {symbol: units * closes[symbol][index] for symbol, units in self._held.items()}
+
+    def gross_exposure(self, index: int) -> float:
+        """Sum of absolute notionals at the close of bar ``index``."""
+        return sum(abs(v) for v in self.exposure(index).values())
+
+    # -- equality ----------------------------------------------------------------------------
     def state_digest(self) -> tuple[object, ...]:
-        """Everything a journal rebuild must reproduce, for equality checks."""
+        """Everything a journal rebuild must reproduce, for equality checks.
+
+        Every slot of every record is included, so a field added to a record is covered too.
+        """
         return (
             self.cash,
             self.fees,
             self.realized_pnl,
-            tuple(sorted((s, n) for s, n in self.positions.items())),
+            tuple(sorted(self.positions.items())),
+            tuple(_slots(p) for p in self.plans.values()),
+            tuple(_slots(g) for g in self.groups.values()),
+            tuple(_slots(o) for o in self.orders.values()),
+            tuple(_slots(f) for f in self.fills),
             tuple(
-                (o.order_id, o.status, o.quantity, o.filled_quantity) for o in self.orders.values()
+                (strategy, tuple(p.trade_plan_id for p in plans))
+                for strategy, plans in sorted(self._active.items())
             ),
-            tuple((f.fill_id, f.quantity, f.price, f.fee) for f in self.fills),
-            tuple(
-                (p.trade_plan_id, p.status, p.net, p.realized_pnl, p.fees)
-                for p in self.plans.values()
-            ),
-            tuple((g.group_id, g.status, g.filled_quantity) for g in self.groups.values()),
         )
+
+
+Record = TradePlanRecord | GroupRecord | OrderRecord | FillRecord
+
+
+def _slots(record: Record) -> tuple[object, ...]:
+    values = []
+    for name in record.__slots__:
+        value = getattr(record, name)
+        values.append(tuple(value) if isinstance(value, list) else value)
+    return tuple(values)
 
 
 def _ignore(_: object) -> None:

@@ -130,6 +130,10 @@ class TradePlanRecord:
         self.fees += fee
         return realized
 
+    def unrealized_pnl(self, price: Decimal, multiplier: Decimal = Decimal(1)) -> Decimal:
+        """P&L of the open net if it were closed at ``price`` (zero when flat)."""
+        return self.net * (price - self.average_price) * multiplier
+
     def snapshot(self) -> TradePlan:
         return TradePlan(
             trade_plan_id=self.trade_plan_id,
