@@ -1,0 +1,171 @@
+"""Vectorised facts enter the StrategyCache only after bootstrap has checked them causal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simpletrader.backtest.engine import run_backtest
+from simpletrader.config.blueprint import PluginSpec
+from simpletrader.config.loader import load_blueprint
+from simpletrader.core.cache import StrategyCache
+from simpletrader.core.errors import PluginError
+from simpletrader.data.bars import Bars
+from simpletrader.pipeline.bootstrap import add_context, compute_facts
+from simpletrader.plugins import registry
+from simpletrader.plugins.base import ContextWorker
+
+N = 200
+
+
+@pytest.fixture
+def clean_registry() -> Iterator[None]:
+    registry.available("context_worker")
+    saved = {role: dict(plugins) for role, plugins in registry._REGISTRY.items()}
+    yield
+    for role, plugins in registry._REGISTRY.items():
+        plugins.clear()
+        plugins.update(saved[role])
+
+
+class PeekNextClose(ContextWorker):
+    """Tomorrow's close, today: the classic look-ahead."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        return {"value": pd.Series(close).shift(-1).to_numpy()}
+
+
+class NormalisedByLastClose(ContextWorker):
+    """Close divided by the last close of the history: every value depends on the end."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        return {"value": close / close[-1]}
+
+
+class Momentum(ContextWorker):
+    """Close minus the close 3 bars ago, and its sign: causal."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = pd.Series(next(iter(bars.values())).close)
+        change = (close - close.shift(3)).to_numpy()
+        return {"change": change, "sign": np.sign(change)}
+
+
+class NeedsLongHistory(ContextWorker):
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        if len(close) < 50:
+            raise ValueError("needs 50 bars")
+        return {"value": close}
+
+
+class ExtraFactAtTheEnd(ContextWorker):
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        out = {"value": close}
+        if len(close) == N:
+            out["bonus"] = close
+        return out
+
+
+def _bars() -> dict[str, Bars]:
+    rng = np.random.default_rng(7)
+    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, N))
+    return {
+        "AAA": Bars(
+            symbol="AAA",
+            timestamps=np.arange(N, dtype=np.int64) * 60_000_000_000,
+            open=close,
+            high=close + 1.0,
+            low=close - 1.0,
+            close=close,
+            volume=np.ones(N),
+        )
+    }
+
+
+def _worker(cls: type[ContextWorker], name: str) -> ContextWorker:
+    # A subclass per call, so registering the class elsewhere never renames it here.
+    named = type(cls.__name__, (cls,), {"plugin_name": cls.__name__.lower()})
+    return named(name=name)
+
+
+def test_non_causal_indicator_using_shift_minus_one_is_refused_with_its_name() -> None:
+    worker = _worker(PeekNextClose, "tomorrow")
+    with pytest.raises(PluginError) as info:
+        compute_facts(worker, _bars(), "workforce.context_worker.2")
+    message = str(info.value)
+    assert message.startswith("workforce.context_worker.2 (peeknextclose 'tomorrow') is not causal")
+    assert "fact 'value' at bar" in message
+    assert "look-ahead" in message
+    assert "refused" in message
+
+
+def test_indicator_depending_on_the_end_of_history_is_refused() -> None:
+    worker = _worker(NormalisedByLastClose, "norm")
+    with pytest.raises(PluginError, match=r"'norm'\) is not causal: fact 'value' at bar 0"):
+        compute_facts(worker, _bars(), "workforce.context_worker.0")
+
+
+def test_causal_indicator_is_admitted_with_facts_named_after_the_worker() -> None:
+    bars = _bars()
+    facts = compute_facts(_worker(Momentum, "mom"), bars, "workforce.context_worker.0")
+    assert sorted(facts) == ["mom.change", "mom.sign"]
+    expected = bars["AAA"].close[3:] - bars["AAA"].close[:-3]
+    np.testing.assert_allclose(facts["mom.change"][3:], expected)
+
+
+def test_worker_failing_on_a_shorter_history_is_named() -> None:
+    with pytest.raises(
+        PluginError, match=r"\(needslonghistory 'long'\) failed to compute on \d+ bars"
+    ):
+        compute_facts(_worker(NeedsLongHistory, "long"), _bars(), "workforce.context_worker.0")
+
+
+def test_worker_returning_other_facts_on_a_shorter_history_is_refused() -> None:
+    with pytest.raises(PluginError, match="must return the same facts for any history"):
+        compute_facts(_worker(ExtraFactAtTheEnd, "extra"), _bars(), "workforce.context_worker.0")
+
+
+def test_admitted_facts_enter_the_cache_keyed_by_their_worker(clean_registry: None) -> None:
+    registry.register("momentum_for_test")(Momentum)
+    bars = _bars()
+    cache = StrategyCache(bars)
+    add_context(cache, [PluginSpec(plugin="momentum_for_test", name="mom")], bars)
+    assert cache.facts_of("mom") == ("mom.change", "mom.sign")
+    assert cache.producer("mom.sign") == "mom"
+
+
+def test_a_blueprint_with_a_look_ahead_worker_does_not_run(
+    clean_registry: None, tmp_path: Path
+) -> None:
+    registry.register("peek_next_close")(PeekNextClose)
+    blueprint = tmp_path / "peek.yaml"
+    blueprint.write_text(
+        "name: peek\n"
+        "data:\n"
+        "  symbols:\n"
+        "    - {symbol: GOOG, source: GOOG_1d}\n"
+        "workforce:\n"
+        "  context_worker:\n"
+        "    - plugin: sma\n"
+        "      name: fast\n"
+        "      params: {period: 10}\n"
+        "    - plugin: peek_next_close\n"
+        "      name: tomorrow\n"
+        "  signal_detector:\n"
+        "    - plugin: ma_crossover\n"
+        "      params: {fast: fast, slow: tomorrow}\n"
+        "  strategy_planner: {plugin: signal_to_directive}\n"
+    )
+    with pytest.raises(PluginError) as info:
+        run_backtest(load_blueprint(blueprint))
+    assert str(info.value).startswith(
+        f"{blueprint}:10: workforce.context_worker.1 (peek_next_close 'tomorrow') is not causal"
+    )
