@@ -1,8 +1,11 @@
 """Planning each leg and aggregating: one directive becomes exactly one batch, or none.
 
 Which roles run depends on the leg's scope (DESIGN.md §2); only those are checked for
-confidence gaps. The batch id is generated first, each command's causality chain is built once,
-exit levels are checked against the decision bar's close, and the policy is copied verbatim.
+confidence gaps, all legs before any plan is made. Per leg the entry and exit planners run
+before the size planner (risk sizing needs the stop distance), then the execution planner.
+The batch id is generated first, each command's causality chain is built once, exit levels are
+checked against the decision bar's close, and the policy is copied verbatim. A planner that
+raises ``PlanError`` refuses the directive: it is journaled as not planned, and no batch is made.
 """
 
 from __future__ import annotations
@@ -15,13 +18,10 @@ from simpletrader.core.enums import LegScope, TradeDirection
 from simpletrader.core.errors import PlanError
 from simpletrader.dtos import (
     CausalityChain,
-    EntryPlan,
     ExecutionCommand,
     ExecutionCommandBatch,
     ExecutionPlan,
-    ExitPlan,
     LegDirective,
-    SizePlan,
     StrategyDirective,
     check_exit_levels,
 )
@@ -32,8 +32,14 @@ from simpletrader.plugins.base import (
     ExitPlanner,
     FlowContext,
     LegContext,
+    PlanView,
     SizePlanner,
 )
+
+_NEW_TRADE_ROLES = ("entry_planner", "exit_planner", "size_planner", "execution_planner")
+_RESIZE_ROLES = ("entry_planner", "size_planner", "execution_planner")
+_EXIT_ONLY_ROLES = ("exit_planner",)
+_CLOSE_ROLES = ("execution_planner",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +49,21 @@ class NotPlanned:
     reason: str
 
 
-def _roles_for(leg: LegDirective) -> tuple[str, ...]:
+def roles_for(leg: LegDirective) -> tuple[str, ...]:
+    """The planning roles a leg's scope needs (DESIGN.md §2), in the order they run."""
     if leg.scope is LegScope.NEW_TRADE:
-        return ("entry_planner", "exit_planner", "size_planner", "execution_planner")
+        return _NEW_TRADE_ROLES
     if leg.scope is LegScope.CLOSE_EXISTING:
-        return ("execution_planner",)
+        return _CLOSE_ROLES
     if leg.target_size is not None or leg.target_weight is not None:
-        return ("entry_planner", "size_planner", "execution_planner")
-    return ("exit_planner",)
+        return _RESIZE_ROLES
+    return _EXIT_ONLY_ROLES
 
 
 class Aggregator:
     """Plans every leg of a directive with the planners its confidence selects."""
+
+    __slots__ = ("selectors",)
 
     def __init__(self, selectors: Mapping[str, RoleSelector]) -> None:
         self.selectors = dict(selectors)
@@ -62,9 +71,10 @@ class Aggregator:
     def build(
         self, directive: StrategyDirective, ctx: FlowContext
     ) -> ExecutionCommandBatch | NotPlanned:
+        """The directive's batch, or why there is none."""
         confidence = directive.confidence
         for leg_index, leg in enumerate(directive.legs):
-            for role in _roles_for(leg):
+            for role in roles_for(leg):
                 if self.selectors[role].select(confidence) is None:
                     return NotPlanned(
                         f"confidence {confidence} of leg {leg_index} falls in a gap of "
@@ -73,32 +83,34 @@ class Aggregator:
         batch_id = ctx.new_id("BAT")
         commands = []
         for leg_index, leg in enumerate(directive.legs):
-            planned = self._plan_leg(directive, leg, leg_index, ctx)
+            try:
+                planned = self._plan_leg(directive, leg, leg_index, ctx)
+            except PlanError as exc:
+                return NotPlanned(f"leg {leg_index} ({leg.scope} {leg.symbol}): {exc}")
             if isinstance(planned, NotPlanned):
                 return planned
-            entry, exit_, size, execution = planned
+            job, execution_plan = planned
             command_id = ctx.new_id("EXC")
-            plan_ids = tuple(p.plan_id for p in (entry, size, exit_, execution) if p is not None)
-            causality = CausalityChain(
-                origin_id=directive.causality.origin_id,
-                signal_ids=directive.causality.signal_ids,
-                risk_ids=directive.causality.risk_ids,
-                directive_id=directive.directive_id,
-                plan_ids=plan_ids,
-                command_id=command_id,
-                batch_id=batch_id,
-            )
+            plans = (job.entry_plan, job.size_plan, job.exit_plan, execution_plan)
             commands.append(
                 ExecutionCommand(
                     command_id=command_id,
-                    causality=causality,
+                    causality=CausalityChain(
+                        origin_id=directive.causality.origin_id,
+                        signal_ids=directive.causality.signal_ids,
+                        risk_ids=directive.causality.risk_ids,
+                        directive_id=directive.directive_id,
+                        plan_ids=tuple(p.plan_id for p in plans if p is not None),
+                        command_id=command_id,
+                        batch_id=batch_id,
+                    ),
                     leg_index=leg_index,
                     scope=leg.scope,
                     trade_plan_id=leg.trade_plan_id,
-                    entry_plan=entry,
-                    size_plan=size,
-                    exit_plan=exit_,
-                    execution_plan=execution,
+                    entry_plan=job.entry_plan,
+                    size_plan=job.size_plan,
+                    exit_plan=job.exit_plan,
+                    execution_plan=execution_plan,
                 )
             )
         policy = directive.policy
@@ -114,9 +126,8 @@ class Aggregator:
 
     def _plan_leg(
         self, directive: StrategyDirective, leg: LegDirective, leg_index: int, ctx: FlowContext
-    ) -> (
-        tuple[EntryPlan | None, ExitPlan | None, SizePlan | None, ExecutionPlan | None] | NotPlanned
-    ):
+    ) -> tuple[LegContext, ExecutionPlan | None] | NotPlanned:
+        plan: PlanView | None = None
         if leg.scope is LegScope.NEW_TRADE:
             assert leg.direction is not None
             direction = TradeDirection.from_side(leg.direction)
@@ -124,7 +135,7 @@ class Aggregator:
             plan = next(
                 (
                     p
-                    for p in ctx.ledger.open_plans(directive.strategy_id)
+                    for p in ctx.ledger.open_plans(directive.strategy_id, leg.symbol)
                     if p.trade_plan_id == leg.trade_plan_id
                 ),
                 None,
@@ -132,11 +143,11 @@ class Aggregator:
             if plan is None:
                 return NotPlanned(
                     f"leg {leg_index}: trade plan {leg.trade_plan_id} is not an open plan of "
-                    f"strategy {directive.strategy_id}"
+                    f"strategy {directive.strategy_id} on {leg.symbol}"
                 )
             direction = plan.direction
         close = ctx.cache.close(leg.symbol)
-        if close != close:  # NaN: no price yet for this symbol
+        if not close > 0:  # NaN: no price yet for this symbol
             return NotPlanned(f"leg {leg_index}: no price for {leg.symbol} on the decision bar")
         job = LegContext(
             ctx=ctx,
@@ -145,29 +156,34 @@ class Aggregator:
             leg_index=leg_index,
             reference_price=Decimal(repr(close)),
             direction=direction,
+            plan=plan,
         )
         confidence = directive.confidence
-        roles = _roles_for(leg)
+        roles = roles_for(leg)
+        selectors = self.selectors
         if "entry_planner" in roles:
-            entry_planner = self.selectors["entry_planner"].select(confidence)
+            entry_planner = selectors["entry_planner"].select(confidence)
             assert isinstance(entry_planner, EntryPlanner)
             job.entry_plan = entry_planner.plan(job)
         if "exit_planner" in roles:
-            exit_planner = self.selectors["exit_planner"].select(confidence)
+            exit_planner = selectors["exit_planner"].select(confidence)
             assert isinstance(exit_planner, ExitPlanner)
             job.exit_plan = exit_planner.plan(job)
-            if job.exit_plan is not None:
-                try:
-                    check_exit_levels(job.exit_plan, direction, job.reference_price)
-                except PlanError as exc:
-                    return NotPlanned(f"leg {leg_index}: {exc}")
+            if job.exit_plan is None:
+                if roles is _EXIT_ONLY_ROLES:
+                    return NotPlanned(
+                        f"leg {leg_index}: exit planner {exit_planner.name} gave no exit plan "
+                        f"for an exit-only MODIFY of {leg.trade_plan_id}"
+                    )
+            else:
+                check_exit_levels(job.exit_plan, direction, job.reference_price)
         if "size_planner" in roles:
-            size_planner = self.selectors["size_planner"].select(confidence)
+            size_planner = selectors["size_planner"].select(confidence)
             assert isinstance(size_planner, SizePlanner)
             job.size_plan = size_planner.plan(job)
-        execution = None
+        execution_plan = None
         if "execution_planner" in roles:
-            execution_planner = self.selectors["execution_planner"].select(confidence)
+            execution_planner = selectors["execution_planner"].select(confidence)
             assert isinstance(execution_planner, ExecutionPlanner)
-            execution = execution_planner.plan(job)
-        return job.entry_plan, job.exit_plan, job.size_plan, execution
+            execution_plan = execution_planner.plan(job)
+        return job, execution_plan

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import ValidationError
 
 from simpletrader.config.blueprint import Blueprint, PluginSpec, Workforce
@@ -17,6 +18,7 @@ from simpletrader.data.bars import Bars
 from simpletrader.execution.worker import ExecutionWorker
 from simpletrader.pipeline.aggregation import Aggregator
 from simpletrader.pipeline.flow import StrategyFlow
+from simpletrader.pipeline.schedule import fire_bars
 from simpletrader.pipeline.selection import RangedPlugin, RoleSelector
 from simpletrader.plugins.base import (
     ContextWorker,
@@ -157,17 +159,46 @@ def add_context(
     return workers
 
 
-def build_selectors(workforce: Workforce) -> dict[str, RoleSelector]:
+def build_selectors(
+    workforce: Workforce, ctx: FlowContext | None = None
+) -> dict[str, RoleSelector]:
+    """One selector per planning role; with ``ctx``, every plugin's ``setup`` hook runs."""
     selectors = {}
     for role in PLANNING_ROLES:
         specs: tuple[PluginSpec, ...] = getattr(workforce, role)
         entries = []
         for i, spec in enumerate(specs):
             plugin = instantiate(role, spec, f"workforce.{role}.{i}")
+            if ctx is not None:
+                _setup(plugin, ctx, f"workforce.{role}.{i}")
             lo, hi = spec.confidence
             entries.append(RangedPlugin(lo, hi, plugin, f"{spec.instance_name} (#{i})"))
         selectors[role] = RoleSelector(role, entries)
     return selectors
+
+
+def _setup(plugin: Plugin, ctx: FlowContext, where: str) -> None:
+    """Run a plugin's bootstrap hook; a ``ValueError`` becomes a ``ConfigError`` naming it."""
+    try:
+        plugin.setup(ctx)
+    except ValueError as exc:
+        raise ConfigError(f"{where}.params ({plugin.plugin_name}): {exc}") from None
+
+
+def _schedule_bars(
+    planner: StrategyPlanner, bars: Mapping[str, Bars], bar_seconds: int, warmup: int
+) -> npt.NDArray[np.int64]:
+    cron = planner.schedule
+    if cron is None:
+        return np.empty(0, dtype=np.int64)
+    primary = next(iter(bars.values()))
+    try:
+        return fire_bars(cron, primary.timestamps, bar_seconds * 1_000_000_000, first=warmup)
+    except ValueError as exc:
+        raise ConfigError(
+            f"workforce.strategy_planner ({planner.plugin_name}): {exc}; use 5 fields "
+            "'minute hour day month weekday' (UTC) or @daily, @weekly, @monthly"
+        ) from None
 
 
 def build_strategy(
@@ -177,24 +208,46 @@ def build_strategy(
     ctx: FlowContext,
     worker: ExecutionWorker,
 ) -> StrategyFlow:
-    """Wire one strategy's workforce from its blueprint: facts, detectors, planner, planners."""
+    """Wire one strategy's workforce from its blueprint: facts, detectors, planner, planners.
+
+    Sets ``ctx.bar_seconds``, runs every plugin's ``setup`` hook, computes the planner's
+    schedule fire bars, and keeps the first ``data.warmup_bars`` bars of the data flow-free.
+    """
     wf = blueprint.workforce
+    primary = next(iter(bars.values()))
+    ctx.bar_seconds = primary.timeframe_seconds or 60
+    n = len(primary)
+    warmup = blueprint.data.warmup_bars
+    if warmup >= n:
+        raise ConfigError(
+            f"data.warmup_bars: {warmup} leaves no bar to trade; the data has {n} bars"
+        )
     add_context(cache, wf.context_worker, bars)
-    detectors = [
-        instantiate("signal_detector", s, f"workforce.signal_detector.{i}")
-        for i, s in enumerate(wf.signal_detector)
-    ]
-    monitors = [
-        instantiate("risk_monitor", s, f"workforce.risk_monitor.{i}")
-        for i, s in enumerate(wf.risk_monitor)
-    ]
-    planner = instantiate("strategy_planner", wf.strategy_planner, "workforce.strategy_planner")
+    detectors: list[SignalDetector] = []
+    for i, spec in enumerate(wf.signal_detector):
+        where = f"workforce.signal_detector.{i}"
+        detector = instantiate("signal_detector", spec, where)
+        assert isinstance(detector, SignalDetector)
+        _setup(detector, ctx, where)
+        detectors.append(detector)
+    monitors: list[RiskMonitor] = []
+    for i, spec in enumerate(wf.risk_monitor):
+        where = f"workforce.risk_monitor.{i}"
+        monitor = instantiate("risk_monitor", spec, where)
+        assert isinstance(monitor, RiskMonitor)
+        _setup(monitor, ctx, where)
+        monitors.append(monitor)
+    where = "workforce.strategy_planner"
+    planner = instantiate("strategy_planner", wf.strategy_planner, where)
     assert isinstance(planner, StrategyPlanner)
+    _setup(planner, ctx, where)
     return StrategyFlow(
         ctx,
-        [d for d in detectors if isinstance(d, SignalDetector)],
-        [m for m in monitors if isinstance(m, RiskMonitor)],
+        detectors,
+        monitors,
         planner,
-        Aggregator(build_selectors(wf)),
+        Aggregator(build_selectors(wf, ctx)),
         worker,
+        warmup=warmup,
+        schedule_bars=_schedule_bars(planner, bars, ctx.bar_seconds, warmup),
     )

@@ -1,8 +1,18 @@
-"""The flow runner: phases 1-5 of DESIGN.md §2 for one strategy on one bar's close."""
+"""The flow runner: phases 1-5 of DESIGN.md §2 for one strategy on one bar's close.
+
+Per bar the engine calls :meth:`StrategyFlow.on_bar_close` with the cache at the bar and the
+clock at its close. Detectors and risk monitors run on every bar after the warm-up; the
+strategy planner runs only when something triggers it: signals, risks, its schedule (fire bars
+computed at bootstrap) or, with a position trigger, an open trade plan. A bar on which nothing
+triggers allocates nothing and journals nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
 
 from simpletrader.core.enums import OriginType
 from simpletrader.dtos import Origin, Risk, Signal
@@ -17,20 +27,29 @@ from simpletrader.plugins.base import (
     StrategyPlanner,
 )
 
+_NEVER = 1 << 62
 
-def _collect(result: object) -> list[object]:
-    if result is None:
-        return []
+
+def _extend(found: list[object] | None, result: object) -> list[object]:
+    out = found if found is not None else []
     if isinstance(result, Signal | Risk):
-        return [result]
-    assert isinstance(result, Iterable)
-    return list(result)
+        out.append(result)
+    else:
+        assert isinstance(result, Iterable)
+        out.extend(result)
+    return out
 
 
 class StrategyFlow:
-    """Runs detection, decision, planning and aggregation, and hands the batch to execution."""
+    """Runs detection, decision, planning and aggregation, and hands the batch to execution.
+
+    ``warmup`` bars from the start see no flow at all; ``schedule_bars`` are the sorted bar
+    indices the planner's schedule fires on; ``flows`` counts planner runs.
+    """
 
     __slots__ = (
+        "_next_fire",
+        "_schedule_pos",
         "aggregator",
         "ctx",
         "detectors",
@@ -38,6 +57,8 @@ class StrategyFlow:
         "monitors",
         "planner",
         "position_trigger",
+        "schedule_bars",
+        "warmup",
         "worker",
     )
 
@@ -49,6 +70,9 @@ class StrategyFlow:
         planner: StrategyPlanner,
         aggregator: Aggregator,
         worker: ExecutionWorker,
+        *,
+        warmup: int = 0,
+        schedule_bars: npt.NDArray[np.int64] | Sequence[int] = (),
     ) -> None:
         self.ctx = ctx
         self.detectors = tuple(detectors)
@@ -57,39 +81,80 @@ class StrategyFlow:
         self.aggregator = aggregator
         self.worker = worker
         self.position_trigger = planner.position_trigger
+        self.warmup = warmup
+        self.schedule_bars: tuple[int, ...] = tuple(int(k) for k in schedule_bars)
+        self._schedule_pos = 0
+        self._next_fire = self.schedule_bars[0] if self.schedule_bars else _NEVER
         self.flows = 0
 
     def on_bar_close(self) -> None:
         """Called with the cache at the current bar and the clock at its close."""
         ctx = self.ctx
-        signals: list[Signal] | None = None
+        index = ctx.cache.index
+        if index < self.warmup:
+            return
+        signals: list[object] | None = None
         for detector in self.detectors:
             found = detector.detect(ctx)
             if found is not None:
-                signals = (signals or []) + _collect(found)  # type: ignore[operator]
-        risks: list[Risk] | None = None
+                signals = _extend(signals, found)
+        risks: list[object] | None = None
         for monitor in self.monitors:
             found_risk = monitor.assess(ctx)
             if found_risk is not None:
-                risks = (risks or []) + _collect(found_risk)  # type: ignore[operator]
+                risks = _extend(risks, found_risk)
+        if (
+            signals is None
+            and risks is None
+            and index < self._next_fire
+            and not (self.position_trigger and ctx.ledger.open_plans(ctx.strategy_id))
+        ):
+            return
+        self._trigger(index, signals, risks)
+
+    def _advance_schedule(self, index: int) -> bool:
+        """Consume the fire bars up to ``index``; True if any was due (a missed one fires late)."""
+        bars = self.schedule_bars
+        start = pos = self._schedule_pos
+        while pos < len(bars) and bars[pos] <= index:
+            pos += 1
+        self._schedule_pos = pos
+        self._next_fire = bars[pos] if pos < len(bars) else _NEVER
+        return pos > start
+
+    def _trigger(
+        self, index: int, signals: list[object] | None, risks: list[object] | None
+    ) -> None:
+        ctx = self.ctx
+        scheduled = index >= self._next_fire and self._advance_schedule(index)
         triggers: set[str] = set()
         if signals:
             triggers.add("signal")
         if risks:
             triggers.add("risk")
+        if scheduled:
+            triggers.add("schedule")
         if self.position_trigger and ctx.ledger.open_plans(ctx.strategy_id):
             triggers.add("position")
         if not triggers:
             return
-        self._run(tuple(signals or ()), tuple(risks or ()), frozenset(triggers), OriginType.TICK)
+        self.run(
+            tuple(s for s in signals or () if isinstance(s, Signal)),
+            tuple(r for r in risks or () if isinstance(r, Risk)),
+            frozenset(triggers),
+            OriginType.SCHEDULE if scheduled else OriginType.TICK,
+        )
 
-    def _run(
+    def run(
         self,
         signals: tuple[Signal, ...],
         risks: tuple[Risk, ...],
         triggers: frozenset[str],
-        origin_type: OriginType,
+        origin_type: OriginType = OriginType.TICK,
     ) -> None:
+        """One flow: journal what was detected, let the planner decide, plan, aggregate and
+        submit. A flow triggered only by a held position journals nothing unless the planner
+        makes a directive."""
         ctx = self.ctx
         self.flows += 1
         at = ctx.clock.now_ns()
@@ -98,14 +163,14 @@ class StrategyFlow:
         record = self.worker.record
         cache = ctx.cache
         cache.origin, cache.signals, cache.risks = origin, signals, risks
-        record(FlowRecorded(at, origin, origin.id))
-        for signal in signals:
-            record(FlowRecorded(at, signal, signal.signal_id))
-        for risk in risks:
-            record(FlowRecorded(at, risk, risk.risk_id))
+        journaled = bool(signals or risks or origin_type is not OriginType.TICK)
+        if journaled:
+            self._record_detection(at, origin, signals, risks)
         directive = self.planner.decide(Decision(ctx, signals, risks, origin.id, triggers))
         if directive is None:
             return
+        if not journaled:
+            self._record_detection(at, origin, signals, risks)
         record(FlowRecorded(at, directive, directive.directive_id))
         batch = self.aggregator.build(directive, ctx)
         if isinstance(batch, NotPlanned):
@@ -113,3 +178,13 @@ class StrategyFlow:
             return
         record(FlowRecorded(at, batch, batch.batch_id))
         self.worker.submit_batch(batch, ctx.strategy_id)
+
+    def _record_detection(
+        self, at: int, origin: Origin, signals: tuple[Signal, ...], risks: tuple[Risk, ...]
+    ) -> None:
+        record = self.worker.record
+        record(FlowRecorded(at, origin, origin.id))
+        for signal in signals:
+            record(FlowRecorded(at, signal, signal.signal_id))
+        for risk in risks:
+            record(FlowRecorded(at, risk, risk.risk_id))

@@ -1,7 +1,9 @@
 """One small base class per role. A plugin implements one method; the platform does the rest.
 
 Each plugin declares a pydantic ``Params`` model (its blueprint ``params``); the instance gets
-the validated params as ``self.params`` and its blueprint name as ``self.name``.
+the validated params as ``self.params`` and its blueprint name as ``self.name``. A plugin may
+also override :meth:`Plugin.setup`, called once at bootstrap when the data's bar length is known
+(durations such as ``3 bars`` are converted there).
 """
 
 from __future__ import annotations
@@ -14,19 +16,29 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from simpletrader.core.enums import LegScope, SignalDirection, TradeDirection
+from simpletrader.config.durations import parse_duration
+from simpletrader.core.enums import (
+    BatchExecutionMode,
+    LegScope,
+    Side,
+    SignalDirection,
+    TradeDirection,
+)
 from simpletrader.core.ids import IdGenerator
 from simpletrader.dtos import (
     CausalityChain,
     EntryPlan,
+    ExecutionDirective,
     ExecutionPlan,
     ExecutionPolicy,
+    ExitDirective,
     ExitPlan,
     LegDirective,
     Risk,
     Signal,
+    SizeDirective,
     SizePlan,
     StrategyDirective,
 )
@@ -54,7 +66,7 @@ class NoParams(BaseModel):
 
 
 class PlanView(Protocol):
-    """What planners may read of an open trade plan."""
+    """What planners may read of an open trade plan (``net`` is signed: long > 0)."""
 
     @property
     def trade_plan_id(self) -> str: ...
@@ -73,10 +85,16 @@ class PlanView(Protocol):
 
 
 class LedgerView(Protocol):
-    """The read-only account view risk monitors and planners get."""
+    """The read-only account view risk monitors and planners get.
+
+    ``equity()`` and ``peak_equity()`` are as of the last mark, i.e. the previous bar's close
+    during a flow; :meth:`FlowContext.equity_now` marks at the current close.
+    """
 
     @property
     def cash(self) -> Decimal: ...
+    @property
+    def positions(self) -> Mapping[str, Decimal]: ...
     def equity(self) -> float: ...
     def peak_equity(self) -> float: ...
     def net(self, symbol: str) -> Decimal: ...
@@ -86,7 +104,11 @@ class LedgerView(Protocol):
 
 @dataclass(slots=True)
 class FlowContext:
-    """Everything a plugin may use during one flow; one per strategy, reused across bars."""
+    """Everything a plugin may use during one flow; one per strategy, reused across bars.
+
+    ``bar_seconds`` is the data's bar length (set at bootstrap); ``default_policy`` the
+    blueprint's ``execution.policy`` with durations in seconds.
+    """
 
     strategy_id: str
     cache: StrategyCache
@@ -95,6 +117,7 @@ class FlowContext:
     clock: Clock
     instruments: Mapping[str, Instrument]
     default_policy: ExecutionPolicy | None = None
+    bar_seconds: int = 0
 
     @property
     def now(self) -> datetime:
@@ -103,6 +126,26 @@ class FlowContext:
 
     def new_id(self, prefix: str) -> str:
         return self.ids.new(prefix, self.clock.now_ns())
+
+    def multiplier(self, symbol: str) -> float:
+        instrument = self.instruments.get(symbol)
+        return float(instrument.multiplier) if instrument is not None else 1.0
+
+    def equity_now(self) -> float:
+        """Cash plus every position marked at the current bar's close (account currency)."""
+        equity = float(self.ledger.cash)
+        for symbol, net in self.ledger.positions.items():
+            if net:
+                equity += float(net) * self.cache.close(symbol) * self.multiplier(symbol)
+        return equity
+
+    def gross_exposure_now(self) -> float:
+        """Sum of |position value| at the current bar's close (account currency)."""
+        gross = 0.0
+        for symbol, net in self.ledger.positions.items():
+            if net:
+                gross += abs(float(net) * self.cache.close(symbol) * self.multiplier(symbol))
+        return gross
 
 
 class Plugin(ABC):  # noqa: B024 - the role bases below declare the one abstract method
@@ -113,6 +156,13 @@ class Plugin(ABC):  # noqa: B024 - the role bases below declare the one abstract
     def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
         self.params: Any = params if params is not None else self.Params()
         self.name = name or self.plugin_name
+
+    def setup(self, ctx: FlowContext) -> None:  # noqa: B027 - optional hook, empty by default
+        """Called once at bootstrap, after wiring, with ``ctx.bar_seconds`` known.
+
+        Raise ``ValueError`` for a params problem that only shows here; bootstrap reports it as
+        a ``ConfigError`` naming the plugin.
+        """
 
 
 class ContextWorker(Plugin):
@@ -178,7 +228,11 @@ class RiskMonitor(Plugin):
 
 @dataclass(slots=True)
 class Decision:
-    """What a strategy planner sees: the flow's signals and risks (the cache and ledger via ctx)."""
+    """What a strategy planner sees: the flow's signals and risks (the cache and ledger via ctx).
+
+    ``triggers`` says why the planner runs: any of ``signal``, ``risk``, ``schedule``,
+    ``position``.
+    """
 
     ctx: FlowContext
     signals: tuple[Signal, ...]
@@ -187,19 +241,81 @@ class Decision:
     triggers: frozenset[str] = field(default_factory=frozenset)
 
 
+class PolicyParams(BaseModel):
+    """A batch policy in a blueprint: ``timeout`` is a duration (``30s``, ``2d``, ``3 bars``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: BatchExecutionMode = BatchExecutionMode.INDEPENDENT
+    timeout: int | str | None = None
+    unwind_filled_legs: bool = False
+
+    def resolve(self, bar_seconds: int) -> ExecutionPolicy:
+        """The policy with the timeout in seconds (``ValueError`` names what is wrong)."""
+        timeout = (
+            parse_duration(self.timeout, bar_seconds or None) if self.timeout is not None else None
+        )
+        if self.unwind_filled_legs and self.mode is not BatchExecutionMode.COORDINATED:
+            raise ValueError(
+                f"policy.unwind_filled_legs is valid only with mode COORDINATED, not {self.mode}"
+            )
+        return ExecutionPolicy(
+            mode=self.mode, timeout_seconds=timeout, unwind_filled_legs=self.unwind_filled_legs
+        )
+
+
+class PlannerParams(BaseModel):
+    """Params every built-in strategy planner shares: its policy and sub-directives."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: PolicyParams | None = Field(
+        default=None,
+        description="batch policy of this planner's directives; none: the blueprint's "
+        "execution.policy",
+    )
+    size_directive: SizeDirective = Field(
+        default=SizeDirective(), description="aggressiveness, max_risk_amount, account_risk_pct"
+    )
+    exit_directive: ExitDirective = Field(
+        default=ExitDirective(),
+        description="profit_taking_preference, risk_reward_ratio, stop_loss_tolerance",
+    )
+    routing_directive: ExecutionDirective = Field(
+        default=ExecutionDirective(),
+        description="execution_urgency, visibility_preference, max_total_slippage_pct",
+    )
+
+
 class StrategyPlanner(Plugin):
     """Exactly one per strategy: turns signals and risks into at most one directive.
 
-    ``schedule`` (cron text) and ``position_trigger`` make the platform also call it on a
-    schedule and on every bar while the strategy holds a position.
+    ``schedule`` (cron text, read once at bootstrap; default: a ``schedule`` param) and
+    ``position_trigger`` make the platform also call it on a schedule and on every bar while
+    the strategy holds a position.
     """
 
     role = "strategy_planner"
-    position_trigger: ClassVar[bool] = False
+
+    def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
+        super().__init__(params, name)
+        self.policy: ExecutionPolicy | None = None
+
+    @property
+    def position_trigger(self) -> bool:
+        """Run on every bar while the strategy holds an open trade plan (read at bootstrap)."""
+        return False
 
     @property
     def schedule(self) -> str | None:
-        return None
+        value = getattr(self.params, "schedule", None)
+        return value if isinstance(value, str) else None
+
+    def setup(self, ctx: FlowContext) -> None:
+        """Resolve a ``policy`` param into ``self.policy`` (durations need the bar length)."""
+        policy = getattr(self.params, "policy", None)
+        if isinstance(policy, PolicyParams):
+            self.policy = policy.resolve(ctx.bar_seconds)
 
     @abstractmethod
     def decide(self, decision: Decision) -> StrategyDirective | None: ...
@@ -213,9 +329,21 @@ class StrategyPlanner(Plugin):
         policy: ExecutionPolicy | None = None,
         **directives: Any,
     ) -> StrategyDirective:
-        """Build the directive; the blueprint's default policy fills in a missing one."""
+        """Build the directive and start its causality chain.
+
+        The policy is ``policy``, else the planner's ``policy`` param, else the blueprint's
+        default. Sub-directives not passed in ``directives`` come from the ``size_directive``,
+        ``exit_directive`` and ``routing_directive`` params when the planner has them.
+        """
         ctx = decision.ctx
         directive_id = ctx.new_id("STR")
+        for key in ("size_directive", "exit_directive", "routing_directive"):
+            if key not in directives:
+                value = getattr(self.params, key, None)
+                if value is not None:
+                    directives[key] = value
+        if policy is None:
+            policy = self.policy if self.policy is not None else ctx.default_policy
         return StrategyDirective(
             directive_id=directive_id,
             strategy_id=ctx.strategy_id,
@@ -228,14 +356,23 @@ class StrategyPlanner(Plugin):
             ),
             confidence=confidence,
             legs=tuple(legs),
-            execution_policy=policy if policy is not None else ctx.default_policy,
+            execution_policy=policy,
             **directives,
         )
 
 
+def _budget_leg(leg: LegDirective) -> bool:
+    return leg.scope is LegScope.NEW_TRADE and leg.target_size is None and leg.target_weight is None
+
+
 @dataclass(slots=True)
 class LegContext:
-    """One leg being planned: the directive, the leg, and the plans made so far."""
+    """One leg being planned: the directive, the leg, and the plans made so far.
+
+    ``reference_price`` is the decision bar's close of the leg's symbol; ``direction`` the
+    trade's (from the leg for NEW_TRADE, from ``plan`` for MODIFY/CLOSE); ``plan`` the open
+    trade plan a MODIFY or CLOSE leg acts on.
+    """
 
     ctx: FlowContext
     directive: StrategyDirective
@@ -246,10 +383,98 @@ class LegContext:
     entry_plan: EntryPlan | None = None
     exit_plan: ExitPlan | None = None
     size_plan: SizePlan | None = None
+    plan: PlanView | None = None
 
     @property
     def scope(self) -> LegScope:
         return self.leg.scope
+
+    @property
+    def symbol(self) -> str:
+        return self.leg.symbol
+
+    @property
+    def instrument(self) -> Instrument | None:
+        return self.ctx.instruments.get(self.leg.symbol)
+
+    @property
+    def max_slippage(self) -> float:
+        """The tighter of the leg's and the directive's slippage limits (fraction of price)."""
+        return min(
+            self.directive.routing_directive.max_total_slippage_pct,
+            self.leg.max_acceptable_slippage,
+        )
+
+    @property
+    def budget_share(self) -> float:
+        """This leg's share of the directive's budget: its ``size_weight`` over the sum of the
+        weights of every leg sized from the budget (NEW_TRADE legs without a target); 1 for a
+        leg with its own target."""
+        leg = self.leg
+        if not _budget_leg(leg):
+            return 1.0
+        total = sum(other.size_weight for other in self.directive.legs if _budget_leg(other))
+        return leg.size_weight / total
+
+    def round_price(self, price: Decimal) -> Decimal:
+        """``price`` on the instrument's tick grid (unchanged for an unknown instrument)."""
+        instrument = self.instrument
+        return instrument.round_price(price) if instrument is not None else price
+
+    def target_units(self, weight: float) -> Decimal:
+        """Units worth ``weight`` of the current equity at the reference price (unfloored)."""
+        price = float(self.reference_price) * self.ctx.multiplier(self.leg.symbol)
+        units = weight * self.ctx.equity_now() / price if price > 0 else 0.0
+        # Nothing to buy with a non-positive (or non-finite) equity.
+        return Decimal(repr(units)) if 0.0 < units < float("inf") else Decimal(0)
+
+    def order_side(self) -> Side:
+        """The side of the order this leg sends: the entry side for NEW_TRADE, the side that
+        moves the plan towards its target for MODIFY, the reducing side for CLOSE."""
+        leg = self.leg
+        if leg.scope is LegScope.NEW_TRADE:
+            assert leg.direction is not None
+            return leg.direction
+        reduce = self.direction.entry_side.opposite
+        if leg.scope is LegScope.CLOSE_EXISTING or self.plan is None:
+            return reduce
+        if leg.target_size is not None:
+            target = leg.target_size
+        elif leg.target_weight is not None:
+            target = self.target_units(leg.target_weight)
+        else:
+            return reduce
+        return self.direction.entry_side if target > abs(self.plan.net) else reduce
+
+    def stop_distance(self) -> Decimal | None:
+        """Price distance from entry to the planned stop (None without a stop)."""
+        exit_plan = self.exit_plan
+        if exit_plan is None or exit_plan.stop_loss is None:
+            return None
+        if exit_plan.as_offsets:
+            return exit_plan.stop_loss
+        anchor = (
+            self.entry_plan.limit_price
+            if self.entry_plan is not None and self.entry_plan.limit_price is not None
+            else self.reference_price
+        )
+        return abs(anchor - exit_plan.stop_loss)
+
+    def notional_estimate(self) -> float:
+        """The leg's order value at the reference price, from its size plan (0 if unknown)."""
+        size = self.size_plan
+        price = float(self.reference_price) * self.ctx.multiplier(self.leg.symbol)
+        if size is None:
+            if self.leg.scope is LegScope.CLOSE_EXISTING and self.plan is not None:
+                return abs(float(self.plan.net)) * price
+            return 0.0
+        if size.target_size is not None:
+            units = float(size.target_size)
+            if self.plan is not None:
+                units = abs(units - abs(float(self.plan.net)))
+            return units * price
+        assert size.target_equity_fraction is not None
+        return size.target_equity_fraction * self.ctx.equity_now()
 
 
 class EntryPlanner(Plugin):
@@ -260,19 +485,55 @@ class EntryPlanner(Plugin):
 
 
 class ExitPlanner(Plugin):
+    """Plans protective levels. Raise ``PlanError`` to refuse a leg (it is journaled)."""
+
     role = "exit_planner"
 
     @abstractmethod
     def plan(self, leg: LegContext) -> ExitPlan | None: ...
 
+    def trailing_plan(self, leg: LegContext) -> ExitPlan:
+        """The exit plan of an exit-only MODIFY leg: a stop ``stop_loss_tolerance`` of the
+        directive away from the reference price (that is how a position manager says where the
+        stop goes), and the target kept.
+
+        The stop never loosens: when the plan's current stop is already as tight, both levels
+        are kept (an exit plan of Nones changes nothing).
+        """
+        tolerance = Decimal(repr(leg.directive.exit_directive.stop_loss_tolerance))
+        long = leg.direction is TradeDirection.LONG
+        factor = 1 - tolerance if long else 1 + tolerance
+        stop = leg.round_price(leg.reference_price * factor)
+        current = leg.plan.stop_loss if leg.plan is not None else None
+        if current is not None and (stop <= current if long else stop >= current):
+            return ExitPlan(plan_id=leg.ctx.new_id("EXT"))
+        return ExitPlan(plan_id=leg.ctx.new_id("EXT"), stop_loss=stop)
+
 
 class SizePlanner(Plugin):
-    """Runs after entry and exit, so risk-based sizing can use the stop distance."""
+    """Runs after entry and exit, so risk-based sizing can use the stop distance.
+
+    Raise ``PlanError`` to refuse a leg (it is journaled as not planned).
+    """
 
     role = "size_planner"
 
     @abstractmethod
     def plan(self, leg: LegContext) -> SizePlan: ...
+
+    def leg_target(self, leg: LegContext) -> SizePlan | None:
+        """The size plan a leg's own ``target_size``/``target_weight`` fixes (None if neither).
+
+        A weight becomes an absolute size at the reference price, so MODIFY targets are
+        absolute and a re-delivered directive changes nothing.
+        """
+        if leg.leg.target_size is not None:
+            return SizePlan(plan_id=leg.ctx.new_id("SIZ"), target_size=leg.leg.target_size)
+        if leg.leg.target_weight is not None:
+            return SizePlan(
+                plan_id=leg.ctx.new_id("SIZ"), target_size=leg.target_units(leg.leg.target_weight)
+            )
+        return None
 
 
 class ExecutionPlanner(Plugin):

@@ -1,5 +1,5 @@
 """Importing this module registers every built-in plugin."""
 
-from simpletrader.plugins import context, entry, execution, exits, signals, size, strategy
+from simpletrader.plugins import context, entry, execution, exits, risks, signals, size, strategy
 
-__all__ = ["context", "entry", "execution", "exits", "signals", "size", "strategy"]
+__all__ = ["context", "entry", "execution", "exits", "risks", "signals", "size", "strategy"]

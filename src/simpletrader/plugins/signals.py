@@ -1,13 +1,27 @@
-"""Built-in signal detectors."""
+"""Built-in signal detectors. Each fires on the bar a condition starts (edge-triggered), so a
+lasting condition is one signal, not one per bar."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simpletrader.core.enums import SignalDirection
 from simpletrader.dtos import Signal
 from simpletrader.plugins.base import FlowContext, SignalDetector
 from simpletrader.plugins.registry import register
+
+SPREAD_LONG_ENTRY = "SPREAD_LONG_ENTRY"
+SPREAD_SHORT_ENTRY = "SPREAD_SHORT_ENTRY"
+SPREAD_LONG_EXIT = "SPREAD_LONG_EXIT"
+SPREAD_SHORT_EXIT = "SPREAD_SHORT_EXIT"
+
+LONG, SHORT = SignalDirection.LONG, SignalDirection.SHORT
+
+SymbolParam = Annotated[
+    str | None, Field(description="symbol the signal is about; none: the strategy's first symbol")
+]
 
 
 class _Params(BaseModel):
@@ -15,9 +29,9 @@ class _Params(BaseModel):
 
 
 class CrossoverParams(_Params):
-    fast: str
-    slow: str
-    symbol: str | None = None
+    fast: str = Field(description="fact name of the fast line")
+    slow: str = Field(description="fact name of the slow line")
+    symbol: SymbolParam = None
 
 
 @register("ma_crossover")
@@ -35,7 +49,124 @@ class MovingAverageCrossover(SignalDetector):
         fast, slow = cache.fact(p.fast), cache.fact(p.slow)
         if fast > slow:
             if cache.fact(p.fast, 1) <= cache.fact(p.slow, 1):
-                return self.signal(ctx, SignalDirection.LONG, "MA_CROSS_UP", symbol=p.symbol)
+                return self.signal(ctx, LONG, "MA_CROSS_UP", symbol=p.symbol)
         elif fast < slow and cache.fact(p.fast, 1) >= cache.fact(p.slow, 1):
-            return self.signal(ctx, SignalDirection.SHORT, "MA_CROSS_DOWN", symbol=p.symbol)
+            return self.signal(ctx, SHORT, "MA_CROSS_DOWN", symbol=p.symbol)
         return None
+
+
+class RsiThresholdParams(_Params):
+    rsi: str = Field(description="fact name of the RSI (0-100)")
+    lower: Annotated[float, Field(gt=0.0, lt=100.0)] = 30.0
+    upper: Annotated[float, Field(gt=0.0, lt=100.0)] = 70.0
+    trigger: Literal["leave", "enter"] = Field(
+        default="leave",
+        description="leave: signal when RSI comes back out of a zone (reversal confirmed); "
+        "enter: when it goes in",
+    )
+    symbol: SymbolParam = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower {self.lower} must be below upper {self.upper}")
+        return self
+
+
+@register("rsi_threshold")
+class RsiThreshold(SignalDetector):
+    """Mean reversion on RSI: ``long`` (RSI_OVERSOLD) at the lower threshold, ``short``
+    (RSI_OVERBOUGHT) at the upper one, on the bar RSI leaves (or, with ``trigger: enter``,
+    enters) the zone beyond it."""
+
+    Params = RsiThresholdParams
+
+    def detect(self, ctx: FlowContext) -> Signal | None:
+        p: RsiThresholdParams = self.params
+        cache = ctx.cache
+        now, before = cache.fact(p.rsi), cache.fact(p.rsi, 1)
+        if p.trigger == "leave":
+            if before < p.lower <= now:
+                return self.signal(ctx, LONG, "RSI_OVERSOLD", symbol=p.symbol)
+            if before > p.upper >= now:
+                return self.signal(ctx, SHORT, "RSI_OVERBOUGHT", symbol=p.symbol)
+        else:
+            if now < p.lower <= before:
+                return self.signal(ctx, LONG, "RSI_OVERSOLD", symbol=p.symbol)
+            if now > p.upper >= before:
+                return self.signal(ctx, SHORT, "RSI_OVERBOUGHT", symbol=p.symbol)
+        return None
+
+
+class BreakoutParams(_Params):
+    channel: str = Field(description="name of a donchian worker (reads <channel>.upper/.lower)")
+    symbol: SymbolParam = None
+
+
+@register("breakout")
+class Breakout(SignalDetector):
+    """Channel breakout: ``long`` (BREAKOUT_UP) on the first close above the previous bar's
+    upper band, ``short`` (BREAKOUT_DOWN) on the first close below its lower band."""
+
+    Params = BreakoutParams
+
+    def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
+        super().__init__(params, name)
+        p: BreakoutParams = self.params
+        self._upper, self._lower = f"{p.channel}.upper", f"{p.channel}.lower"
+
+    def detect(self, ctx: FlowContext) -> Signal | None:
+        cache = ctx.cache
+        symbol = self.params.symbol
+        close = cache.close(symbol)
+        # The previous close must have been inside the previous channel (NaN compares false,
+        # so nothing fires before the channel has two defined bars).
+        if close > cache.fact(self._upper, 1):
+            if cache.close(symbol, 1) <= cache.fact(self._upper, 2):
+                return self.signal(ctx, LONG, "BREAKOUT_UP", symbol=symbol)
+        elif close < cache.fact(self._lower, 1) and cache.close(symbol, 1) >= cache.fact(
+            self._lower, 2
+        ):
+            return self.signal(ctx, SHORT, "BREAKOUT_DOWN", symbol=symbol)
+        return None
+
+
+class ZScoreParams(_Params):
+    zscore: str = Field(description="fact name of a z-score (e.g. a spread_zscore worker)")
+    entry: Annotated[float, Field(gt=0.0)] = 2.0
+    exit: Annotated[float, Field(ge=0.0)] = 0.5
+    symbol: SymbolParam = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.exit >= self.entry:
+            raise ValueError(f"exit {self.exit} must be below entry {self.entry}")
+        return self
+
+
+@register("zscore_bands")
+class ZScoreBands(SignalDetector):
+    """Pairs signals from a spread z-score: SPREAD_LONG_ENTRY (long) when z falls below
+    -entry, SPREAD_SHORT_ENTRY (short) when it rises above +entry; SPREAD_LONG_EXIT (short)
+    when z comes back up to -exit, SPREAD_SHORT_EXIT (long) when it comes back down to +exit."""
+
+    Params = ZScoreParams
+
+    def detect(self, ctx: FlowContext) -> list[Signal] | None:
+        p: ZScoreParams = self.params
+        cache = ctx.cache
+        z, before = cache.fact(p.zscore), cache.fact(p.zscore, 1)
+        if not (z == z and before == before):  # NaN: the window has not filled
+            return None
+        found: list[Signal] | None = None
+        if before < -p.exit <= z:
+            found = [self.signal(ctx, SHORT, SPREAD_LONG_EXIT, symbol=p.symbol)]
+        elif before > p.exit >= z:
+            found = [self.signal(ctx, LONG, SPREAD_SHORT_EXIT, symbol=p.symbol)]
+        if z < -p.entry <= before:
+            entry = self.signal(ctx, LONG, SPREAD_LONG_ENTRY, symbol=p.symbol)
+            found = [*(found or ()), entry]
+        elif z > p.entry >= before:
+            entry = self.signal(ctx, SHORT, SPREAD_SHORT_ENTRY, symbol=p.symbol)
+            found = [*(found or ()), entry]
+        return found

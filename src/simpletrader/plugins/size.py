@@ -1,39 +1,138 @@
-"""Built-in size planners."""
+"""Built-in size planners. They run after entry and exit, so risk-based sizing can use the
+stop distance. A leg's own ``target_size`` or ``target_weight`` always wins (an absolute size,
+see :meth:`SizePlanner.leg_target`); otherwise the planner sizes the leg from the budget, split
+between the directive's budget legs by ``size_weight`` (:attr:`LegContext.budget_share`).
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simpletrader.core.errors import PlanError
 from simpletrader.dtos import SizePlan
 from simpletrader.plugins.base import LegContext, SizePlanner
 from simpletrader.plugins.registry import register
 
 
-class EquityFractionParams(BaseModel):
+class _Params(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+
+class FixedUnitsParams(_Params):
+    units: Annotated[Decimal, Field(gt=0)] = Field(description="units per leg (floored to the lot)")
+
+
+@register("fixed_units")
+class FixedUnits(SizePlanner):
+    """The same number of units for every budget leg."""
+
+    Params = FixedUnitsParams
+
+    def plan(self, leg: LegContext) -> SizePlan:
+        own = self.leg_target(leg)
+        if own is not None:
+            return own
+        return SizePlan(plan_id=leg.ctx.new_id("SIZ"), target_size=self.params.units)
+
+
+class EquityFractionParams(_Params):
+    fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=1.0, description="the directive's budget as a fraction of equity"
+    )
 
 
 @register("equity_fraction")
 class EquityFraction(SizePlanner):
-    """Size as a fraction of equity, resolved at the fill price (floored to the lot).
-
-    A leg's own ``target_size`` or ``target_weight`` wins over the parameter; the leg's
-    ``size_weight`` scales the fraction.
-    """
+    """A budget of ``fraction`` of equity, split between legs by ``size_weight``; resolved to
+    units at the fill price (floored to the lot)."""
 
     Params = EquityFractionParams
 
     def plan(self, leg: LegContext) -> SizePlan:
-        p: EquityFractionParams = self.params
-        plan_id = leg.ctx.new_id("SIZ")
-        if leg.leg.target_size is not None:
-            return SizePlan(plan_id=plan_id, target_size=leg.leg.target_size)
-        fraction = leg.leg.target_weight if leg.leg.target_weight is not None else p.fraction
-        fraction = min(1.0, fraction * leg.leg.size_weight)
-        if fraction <= 0:
-            return SizePlan(plan_id=plan_id, target_size=0)
-        return SizePlan(plan_id=plan_id, target_equity_fraction=fraction)
+        own = self.leg_target(leg)
+        if own is not None:
+            return own
+        fraction = min(1.0, self.params.fraction * leg.budget_share)
+        return SizePlan(plan_id=leg.ctx.new_id("SIZ"), target_equity_fraction=fraction)
+
+
+class FixedRiskParams(_Params):
+    risk_amount: Annotated[Decimal | None, Field(gt=0)] = Field(
+        default=None,
+        description="money lost at the stop; none: the directive's size_directive."
+        "max_risk_amount, else its account_risk_pct of equity",
+    )
+    max_fraction: Annotated[float, Field(gt=0.0)] = Field(
+        default=1.0, description="cap on the leg's value as a fraction of equity"
+    )
+
+
+@register("fixed_risk")
+class FixedRisk(SizePlanner):
+    """Units = risk amount / (stop distance x multiplier), so hitting the stop loses the risk
+    amount; the risk is split between budget legs by ``size_weight``. A leg without a stop is
+    refused."""
+
+    Params = FixedRiskParams
+
+    def plan(self, leg: LegContext) -> SizePlan:
+        own = self.leg_target(leg)
+        if own is not None:
+            return own
+        p: FixedRiskParams = self.params
+        distance = leg.stop_distance()
+        if distance is None or distance <= 0:
+            raise PlanError(
+                f"{self.name}: fixed-risk sizing needs a stop; the exit planner gave none"
+            )
+        ctx = leg.ctx
+        equity = ctx.equity_now()
+        sizing = leg.directive.size_directive
+        if p.risk_amount is not None:
+            risk = p.risk_amount
+        elif sizing.max_risk_amount is not None:
+            risk = sizing.max_risk_amount
+        else:
+            risk = Decimal(repr(sizing.account_risk_pct * equity))
+        risk *= Decimal(repr(leg.budget_share))
+        multiplier = Decimal(repr(ctx.multiplier(leg.symbol)))
+        units = risk / (distance * multiplier)
+        cap = Decimal(repr(p.max_fraction * equity)) / (leg.reference_price * multiplier)
+        return SizePlan(
+            plan_id=ctx.new_id("SIZ"),
+            target_size=max(Decimal(0), min(units, cap)),
+            risk_amount=max(Decimal(0), risk),
+        )
+
+
+class TargetWeightParams(_Params):
+    weights: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict, description="target weight per symbol (fraction of equity)"
+    )
+    weight: Annotated[float | None, Field(ge=0.0, le=1.0)] = Field(
+        default=None, description="weight of a symbol not in `weights`"
+    )
+
+
+@register("target_weight")
+class TargetWeight(SizePlanner):
+    """Absolute size worth the symbol's target weight of equity at the decision close, so a
+    MODIFY towards it is idempotent."""
+
+    Params = TargetWeightParams
+
+    def plan(self, leg: LegContext) -> SizePlan:
+        own = self.leg_target(leg)
+        if own is not None:
+            return own
+        p: TargetWeightParams = self.params
+        weight = p.weights.get(leg.symbol, p.weight)
+        if weight is None:
+            raise PlanError(
+                f"{self.name}: no target weight for {leg.symbol}; weights has "
+                f"{', '.join(p.weights) or 'none'} and no default `weight`"
+            )
+        return SizePlan(plan_id=leg.ctx.new_id("SIZ"), target_size=leg.target_units(weight))

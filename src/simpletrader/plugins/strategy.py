@@ -1,20 +1,68 @@
-"""Built-in strategy planners."""
+"""Built-in strategy planners: exactly one per strategy turns signals, risks, schedule ticks and
+held positions into at most one directive.
+
+Every built-in takes the shared :class:`PlannerParams` (``policy``, ``size_directive``,
+``exit_directive``, ``routing_directive``); a directive's policy is the planner's ``policy``
+param, else the blueprint's ``execution.policy``.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from croniter import croniter
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from simpletrader.core.enums import LegScope, Side, SignalDirection, TradeDirection
-from simpletrader.dtos import LegDirective, StrategyDirective
-from simpletrader.plugins.base import Decision, StrategyPlanner
+from simpletrader.dtos import LegDirective, Risk, StrategyDirective
+from simpletrader.plugins.base import (
+    Decision,
+    FlowContext,
+    PlannerParams,
+    PlanView,
+    StrategyPlanner,
+)
 from simpletrader.plugins.registry import register
+from simpletrader.plugins.risks import FAST_DROP
+from simpletrader.plugins.signals import (
+    SPREAD_LONG_ENTRY,
+    SPREAD_LONG_EXIT,
+    SPREAD_SHORT_ENTRY,
+    SPREAD_SHORT_EXIT,
+)
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class SignalToDirectiveParams(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def check_cron(value: str) -> str:
+    """Validate cron text (5 fields, or @daily/@weekly/@monthly/...), UTC."""
+    if not croniter.is_valid(value):
+        raise ValueError(
+            f"schedule {value!r} is not a cron expression; use 5 fields 'minute hour day month "
+            "weekday' (e.g. '0 0 * * MON' weekly on Monday) or @daily, @weekly, @monthly"
+        )
+    return value
 
-    allow_short: bool = False
-    default_confidence: float = 1.0
+
+def close_leg(plan: PlanView) -> LegDirective:
+    return LegDirective(
+        scope=LegScope.CLOSE_EXISTING, trade_plan_id=plan.trade_plan_id, symbol=plan.symbol
+    )
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+class SignalToDirectiveParams(PlannerParams):
+    allow_short: bool = Field(
+        default=False, description="a short signal opens a short (else it only closes longs)"
+    )
+    default_confidence: Fraction = Field(
+        default=1.0, description="confidence when no signal carries one"
+    )
 
 
 @register("signal_to_directive")
@@ -28,6 +76,10 @@ class SignalToDirective(StrategyPlanner):
     Params = SignalToDirectiveParams
 
     def decide(self, decision: Decision) -> StrategyDirective | None:
+        return self.from_signals(decision)
+
+    def from_signals(self, decision: Decision) -> StrategyDirective | None:
+        """The directive the latest signal asks for (None when it changes nothing)."""
         p: SignalToDirectiveParams = self.params
         if not decision.signals:
             return None
@@ -39,24 +91,481 @@ class SignalToDirective(StrategyPlanner):
             if signal.direction is SignalDirection.LONG
             else TradeDirection.SHORT
         )
-        legs: list[LegDirective] = []
-        for plan in open_plans:
-            if plan.direction is not wanted:
-                legs.append(
-                    LegDirective(
-                        scope=LegScope.CLOSE_EXISTING,
-                        trade_plan_id=plan.trade_plan_id,
-                        symbol=plan.symbol,
-                    )
-                )
+        legs = [close_leg(plan) for plan in open_plans if plan.direction is not wanted]
         holds_wanted = any(plan.direction is wanted for plan in open_plans)
         if not holds_wanted and (wanted is TradeDirection.LONG or p.allow_short):
-            side = Side.BUY if wanted is TradeDirection.LONG else Side.SELL
             legs.append(
-                LegDirective(scope=LegScope.NEW_TRADE, symbol=signal.symbol, direction=side)
+                LegDirective(
+                    scope=LegScope.NEW_TRADE, symbol=signal.symbol, direction=wanted.entry_side
+                )
             )
         if not legs:
             return None
         confidences = [s.confidence for s in decision.signals if s.confidence is not None]
         confidence = max(confidences) if confidences else p.default_confidence
         return self.directive(decision, legs, confidence=confidence)
+
+
+class PositionManagerParams(SignalToDirectiveParams):
+    trail_pct: Annotated[float | None, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.05, description="trailing distance below (above, short) the close, a fraction"
+    )
+    trail_atr: str | None = Field(
+        default=None, description="fact name of an ATR: trail atr_multiple ATRs instead"
+    )
+    atr_multiple: Annotated[float, Field(gt=0.0)] = 3.0
+    atr_symbol: str | None = Field(
+        default=None,
+        description="with trail_atr, only plans on this symbol trail (the ATR's symbol); "
+        "none: the strategy's first symbol",
+    )
+    min_step_pct: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0, description="raise only when the stop moves at least this fraction"
+    )
+
+    @model_validator(mode="after")
+    def _check_trail(self) -> Self:
+        if self.trail_atr is None and self.trail_pct is None:
+            raise ValueError("set trail_pct or trail_atr")
+        return self
+
+
+@register("position_manager")
+class PositionManager(SignalToDirective):
+    """Signal entries and exits (as ``signal_to_directive``) plus a trailing stop: while a
+    position is held it emits exit-only MODIFY legs that raise a long's stop (lower a short's)
+    to ``trail_pct`` (or ``atr_multiple`` x ATR) from the close, never loosening it."""
+
+    Params = PositionManagerParams
+
+    def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
+        super().__init__(params, name)
+        # The stops this planner asked for, per trade plan: the never-loosen rule holds even
+        # before the venue reports the protective order back on the plan.
+        self._stops: dict[str, Decimal] = {}
+
+    @property
+    def position_trigger(self) -> bool:
+        return True
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        if decision.signals:
+            directive = self.from_signals(decision)
+            if directive is not None:
+                return directive
+        return self.trail(decision)
+
+    def trail(self, decision: Decision) -> StrategyDirective | None:
+        """One directive with an exit-only MODIFY leg per plan whose stop should tighten."""
+        p: PositionManagerParams = self.params
+        ctx = decision.ctx
+        plans = ctx.ledger.open_plans(ctx.strategy_id)
+        if len(self._stops) > len(plans):
+            live = {plan.trade_plan_id for plan in plans}
+            self._stops = {k: v for k, v in self._stops.items() if k in live}
+        legs: list[LegDirective] = []
+        tolerance = 0.0
+        atr_symbol = p.atr_symbol or ctx.cache.primary
+        for plan in plans:
+            if plan.net == 0 or ctx.ledger.has_working_command(plan.trade_plan_id):
+                continue
+            close = ctx.cache.close(plan.symbol)
+            if p.trail_atr is not None:
+                # One directive has one tolerance: an ATR trails the plans of its own symbol.
+                if plan.symbol != atr_symbol:
+                    continue
+                tolerance = p.atr_multiple * ctx.cache.fact(p.trail_atr) / close
+            else:
+                assert p.trail_pct is not None
+                tolerance = p.trail_pct
+            if not 0.0 < tolerance < 1.0:
+                continue
+            stop = self._stop_for(ctx, plan, close, tolerance)
+            if stop is None:
+                continue
+            self._stops[plan.trade_plan_id] = stop
+            legs.append(
+                LegDirective(
+                    scope=LegScope.MODIFY_EXISTING,
+                    trade_plan_id=plan.trade_plan_id,
+                    symbol=plan.symbol,
+                )
+            )
+        if not legs:
+            return None
+        exit_directive = p.exit_directive.model_copy(update={"stop_loss_tolerance": tolerance})
+        return self.directive(decision, legs, exit_directive=exit_directive)
+
+    def _stop_for(
+        self, ctx: FlowContext, plan: PlanView, close: float, tolerance: float
+    ) -> Decimal | None:
+        """The new stop for ``plan``, or None when it would not tighten the current one."""
+        long = plan.direction is TradeDirection.LONG
+        reference = _decimal(close)
+        candidate = reference * (1 - _decimal(tolerance) if long else 1 + _decimal(tolerance))
+        instrument = ctx.instruments.get(plan.symbol)
+        if instrument is not None:
+            candidate = instrument.round_price(candidate)
+        known = [s for s in (plan.stop_loss, self._stops.get(plan.trade_plan_id)) if s is not None]
+        if not known:
+            return candidate
+        current = max(known) if long else min(known)
+        step = current * _decimal(self.params.min_step_pct)
+        if long:
+            return candidate if candidate > current + step else None
+        return candidate if candidate < current - step else None
+
+
+class PairTradeParams(PlannerParams):
+    pair: tuple[str, str] = Field(description="symbols (a, b) of the spread a - hedge_ratio * b")
+    hedge_ratio: str | None = Field(
+        default=None,
+        description="fact name of the hedge ratio (e.g. '<zscore>.hedge_ratio'); none: 1",
+    )
+    ratio_in: Literal["units", "notional"] = Field(
+        default="units",
+        description="units: the ratio is units of b per unit of a (price spreads); notional: "
+        "value of b per value of a (log-price spreads)",
+    )
+    confidence: Fraction = 1.0
+
+
+@register("pair_trade")
+class PairTrade(StrategyPlanner):
+    """Pairs trading on zscore_bands signals: an entry opens both legs in one NEW_TRADE
+    directive (long a / short b for a long spread, mirrored), the budget split by the hedge
+    ratio through ``size_weight``; an exit (or the opposite entry) closes every open leg in
+    one directive. No trade when the hedge ratio is not positive."""
+
+    Params = PairTradeParams
+
+    def setup(self, ctx: FlowContext) -> None:
+        super().setup(ctx)
+        unknown = [s for s in self.params.pair if s not in ctx.cache.symbols]
+        if unknown:
+            raise ValueError(
+                f"pair symbols {unknown} are not traded; known: {', '.join(ctx.cache.symbols)}"
+            )
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        p: PairTradeParams = self.params
+        kinds = {s.signal_type for s in decision.signals}
+        if not kinds:
+            return None
+        ctx = decision.ctx
+        a, b = p.pair
+        held = [plan for plan in ctx.ledger.open_plans(ctx.strategy_id) if plan.symbol in p.pair]
+        if held:
+            a_plans = [plan for plan in held if plan.symbol == a]
+            long_spread = (a_plans[0].direction is TradeDirection.LONG) if a_plans else None
+            exits = {SPREAD_LONG_EXIT, SPREAD_SHORT_ENTRY} if long_spread else set()
+            if long_spread is False:
+                exits = {SPREAD_SHORT_EXIT, SPREAD_LONG_ENTRY}
+            if long_spread is None:  # a leg left over: any exit signal closes it
+                exits = {SPREAD_LONG_EXIT, SPREAD_SHORT_EXIT}
+            if kinds & exits:
+                legs = [close_leg(plan) for plan in held]
+                return self.directive(decision, legs, confidence=p.confidence)
+            return None
+        if SPREAD_LONG_ENTRY in kinds:
+            sides = (Side.BUY, Side.SELL)
+        elif SPREAD_SHORT_ENTRY in kinds:
+            sides = (Side.SELL, Side.BUY)
+        else:
+            return None
+        beta = ctx.cache.fact(p.hedge_ratio) if p.hedge_ratio is not None else 1.0
+        if not beta > 0:
+            return None
+        if p.ratio_in == "units":
+            weights = (
+                ctx.cache.close(a) * ctx.multiplier(a),
+                beta * ctx.cache.close(b) * ctx.multiplier(b),
+            )
+        else:
+            weights = (1.0, beta)
+        if not all(0.0 < w < float("inf") for w in weights):
+            return None
+        legs = [
+            LegDirective(scope=LegScope.NEW_TRADE, symbol=s, direction=side, size_weight=w)
+            for s, side, w in zip(p.pair, sides, weights, strict=True)
+        ]
+        return self.directive(decision, legs, confidence=p.confidence)
+
+
+class DcaLadderParams(PlannerParams):
+    schedule: str = Field(description="cron text, UTC (e.g. '0 0 * * MON': weekly on Monday)")
+    symbol: str | None = Field(default=None, description="none: the strategy's first symbol")
+    amount: Annotated[Decimal, Field(gt=0)] = Field(
+        description="money spent per schedule tick, over all rungs"
+    )
+    offsets: tuple[Annotated[float, Field(ge=0.0, lt=1.0)], ...] = Field(
+        default=(0.01, 0.02, 0.03), min_length=1, description="each rung's distance below the close"
+    )
+    weights: tuple[Annotated[float, Field(gt=0.0)], ...] | None = Field(
+        default=None, description="share of `amount` per rung; none: equal"
+    )
+    confidence: Fraction = 1.0
+
+    _cron = field_validator("schedule")(check_cron)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.weights is not None and len(self.weights) != len(self.offsets):
+            raise ValueError(
+                f"weights has {len(self.weights)} entries but offsets has {len(self.offsets)}"
+            )
+        return self
+
+
+@register("dca_ladder")
+class DcaLadder(StrategyPlanner):
+    """On each schedule tick, buys a ladder of limit orders below the close: one NEW_TRADE leg
+    per rung with ``preferred_price_zone`` at close x (1 - offset) (use the ``zone_limit``
+    entry planner) and an absolute size of its share of ``amount`` at that price."""
+
+    Params = DcaLadderParams
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        if "schedule" not in decision.triggers:
+            return None
+        p: DcaLadderParams = self.params
+        ctx = decision.ctx
+        symbol = p.symbol or ctx.cache.primary
+        close = ctx.cache.close(symbol)
+        if not close > 0:
+            return None
+        weights = p.weights or (1.0,) * len(p.offsets)
+        total = sum(weights)
+        instrument = ctx.instruments.get(symbol)
+        legs = []
+        for offset, weight in zip(p.offsets, weights, strict=True):
+            price = _decimal(close) * (1 - _decimal(offset))
+            if instrument is not None:
+                price = instrument.round_price(price)
+            if price <= 0:
+                continue
+            size = p.amount * _decimal(weight / total) / price
+            legs.append(
+                LegDirective(
+                    scope=LegScope.NEW_TRADE,
+                    symbol=symbol,
+                    direction=Side.BUY,
+                    target_size=size,
+                    preferred_price_zone=(price, price),
+                )
+            )
+        if not legs:
+            return None
+        return self.directive(decision, legs, confidence=p.confidence)
+
+
+class RebalanceParams(PlannerParams):
+    schedule: str = Field(description="cron text, UTC (e.g. '@monthly')")
+    weights: dict[str, Fraction] = Field(
+        min_length=1, description="target weight per symbol, a fraction of equity"
+    )
+    drift: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0, description="leave a position alone when within this fraction of target"
+    )
+    confidence: Fraction = 1.0
+
+    _cron = field_validator("schedule")(check_cron)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        total = sum(self.weights.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"weights add up to {total:g}; at most 1 (no leverage)")
+        return self
+
+
+@register("rebalance")
+class Rebalance(StrategyPlanner):
+    """On each schedule tick, sets every symbol to its target weight of equity at the close as
+    an absolute size: MODIFY an open plan, NEW_TRADE where none is open, CLOSE at weight 0.
+    Reducing legs come first, so their cash is there for the buys."""
+
+    Params = RebalanceParams
+
+    def setup(self, ctx: FlowContext) -> None:
+        super().setup(ctx)
+        unknown = [s for s in self.params.weights if s not in ctx.cache.symbols]
+        if unknown:
+            raise ValueError(
+                f"weights name {unknown}, not traded; known: {', '.join(ctx.cache.symbols)}"
+            )
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        if "schedule" not in decision.triggers:
+            return None
+        p: RebalanceParams = self.params
+        ctx = decision.ctx
+        equity = ctx.equity_now()
+        reducing: list[LegDirective] = []
+        adding: list[LegDirective] = []
+        for symbol, weight in p.weights.items():
+            close = ctx.cache.close(symbol)
+            if not close > 0:
+                continue
+            units = _decimal(max(0.0, weight * equity / (close * ctx.multiplier(symbol))))
+            instrument = ctx.instruments.get(symbol)
+            if instrument is not None:
+                units = instrument.floor_quantity(units)
+            plans = ctx.ledger.open_plans(ctx.strategy_id, symbol)
+            # Extra plans on one symbol are closed; the first carries the target.
+            reducing.extend(close_leg(plan) for plan in plans[1:])
+            if not plans:
+                if units > 0:
+                    adding.append(
+                        LegDirective(
+                            scope=LegScope.NEW_TRADE,
+                            symbol=symbol,
+                            direction=Side.BUY,
+                            target_size=units,
+                        )
+                    )
+                continue
+            plan = plans[0]
+            held = abs(plan.net) if plan.direction is TradeDirection.LONG else -abs(plan.net)
+            if units == 0:
+                reducing.append(close_leg(plan))
+                continue
+            if held > 0 and abs(units - held) <= units * _decimal(p.drift):
+                continue
+            if held < 0:  # a short under a long-only target: close it and buy afresh
+                reducing.append(close_leg(plan))
+                adding.append(
+                    LegDirective(
+                        scope=LegScope.NEW_TRADE,
+                        symbol=symbol,
+                        direction=Side.BUY,
+                        target_size=units,
+                    )
+                )
+                continue
+            leg = LegDirective(
+                scope=LegScope.MODIFY_EXISTING,
+                trade_plan_id=plan.trade_plan_id,
+                symbol=symbol,
+                target_size=units,
+            )
+            (reducing if units < held else adding).append(leg)
+        legs = reducing + adding
+        if not legs:
+            return None
+        return self.directive(decision, legs, confidence=p.confidence)
+
+
+class RotationParams(PlannerParams):
+    symbols: tuple[str, ...] | None = Field(
+        default=None, description="candidates; none: every symbol of the strategy"
+    )
+    lookback: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=20, description="momentum = close / close `lookback` bars ago - 1"
+    )
+    min_momentum: float = Field(
+        default=0.0, description="hold nothing when the best momentum is not above this"
+    )
+    schedule: str | None = Field(
+        default=None, description="cron text, UTC; none: rotate on signals only"
+    )
+    confidence: Fraction = 1.0
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return check_cron(value) if value is not None else None
+
+
+@register("rotation")
+class Rotation(StrategyPlanner):
+    """Holds the candidate with the strongest momentum: when the leader changes, one directive
+    CLOSEs what is held, then opens the new leader (NEW_TRADE BUY, sized by the size planner).
+    Runs on its schedule and on signals."""
+
+    Params = RotationParams
+
+    def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
+        super().__init__(params, name)
+        self._symbols: tuple[str, ...] = ()
+
+    def setup(self, ctx: FlowContext) -> None:
+        super().setup(ctx)
+        known = ctx.cache.symbols
+        self._symbols = self.params.symbols or known
+        unknown = [s for s in self._symbols if s not in known]
+        if unknown:
+            raise ValueError(f"symbols {unknown} are not traded; known: {', '.join(known)}")
+
+    def leader(self, ctx: FlowContext) -> str | None:
+        """The candidate with the highest momentum above ``min_momentum`` (None if none)."""
+        p: RotationParams = self.params
+        best: str | None = None
+        best_momentum = p.min_momentum
+        for symbol in self._symbols:
+            then = ctx.cache.close(symbol, p.lookback)
+            momentum = ctx.cache.close(symbol) / then - 1.0 if then > 0 else float("nan")
+            if momentum > best_momentum:
+                best, best_momentum = symbol, momentum
+        return best
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        ctx = decision.ctx
+        leader = self.leader(ctx)
+        held = ctx.ledger.open_plans(ctx.strategy_id)
+        legs = [close_leg(plan) for plan in held if plan.symbol != leader]
+        if leader is not None and not any(plan.symbol == leader for plan in held):
+            legs.append(LegDirective(scope=LegScope.NEW_TRADE, symbol=leader, direction=Side.BUY))
+        if not legs:
+            return None
+        return self.directive(decision, legs, confidence=self.params.confidence)
+
+
+class FlashCrashExitParams(SignalToDirectiveParams):
+    risk_types: tuple[str, ...] = Field(
+        default=(FAST_DROP,), min_length=1, description="risk types that close positions"
+    )
+    min_severity: Fraction = 0.0
+    close: Literal["all", "affected"] = Field(
+        default="all",
+        description="all: close every open position; affected: only those on the risk's "
+        "symbol (a system-wide risk affects all)",
+    )
+    exit_urgency: Fraction = Field(
+        default=1.0, description="execution_urgency of the closing directive"
+    )
+
+
+@register("flash_crash_exit")
+class FlashCrashExit(SignalToDirective):
+    """Signal entries and exits (as ``signal_to_directive``); on a risk of ``risk_types`` it
+    instead emits one directive with a CLOSE leg per open position."""
+
+    Params = FlashCrashExitParams
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        p: FlashCrashExitParams = self.params
+        risks = [
+            r
+            for r in decision.risks
+            if r.risk_type in p.risk_types and r.severity >= p.min_severity
+        ]
+        if risks:
+            directive = self._close_out(decision, risks)
+            if directive is not None:
+                return directive
+        return self.from_signals(decision)
+
+    def _close_out(self, decision: Decision, risks: Sequence[Risk]) -> StrategyDirective | None:
+        p: FlashCrashExitParams = self.params
+        ctx = decision.ctx
+        plans = ctx.ledger.open_plans(ctx.strategy_id)
+        if p.close == "affected":
+            symbols = {r.affected_symbol for r in risks}
+            if None not in symbols:
+                plans = [plan for plan in plans if plan.symbol in symbols]
+        legs = [close_leg(plan) for plan in plans]
+        if not legs:
+            return None
+        routing = p.routing_directive.model_copy(update={"execution_urgency": p.exit_urgency})
+        return self.directive(decision, legs, routing_directive=routing)
