@@ -39,6 +39,10 @@ PLANNING_ROLES: tuple[str, ...] = (
     "execution_planner",
 )
 
+# The range every spec has unless given one; a dump of a blueprint writes it out explicitly,
+# so only a different range on a role without ranges is an error.
+FULL_RANGE = (0.0, 1.0)
+
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[Decimal, Field(ge=0)]
@@ -69,6 +73,12 @@ def _to_datetime(value: Any) -> datetime:
 def _to_iso(value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(value, str):
+        try:
+            # A date stays a date: "2010-01-04", not midnight with a zone.
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
     moment = _to_datetime(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return moment.date().isoformat()
@@ -93,7 +103,7 @@ class PluginSpec(_Config):
     plugin: Annotated[str, Field(min_length=1)]
     name: Identifier | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    confidence: tuple[float, float] = (0.0, 1.0)
+    confidence: tuple[float, float] = FULL_RANGE
 
     _source: SourceMap | None = PrivateAttr(default=None)
 
@@ -160,7 +170,7 @@ class Workforce(_Config):
     @classmethod
     def _no_confidence(cls, value: tuple[PluginSpec, ...]) -> tuple[PluginSpec, ...]:
         for i, spec in enumerate(value):
-            if "confidence" in spec.model_fields_set:
+            if spec.confidence != FULL_RANGE:
                 raise ValueError(
                     f"item {i} ({spec.instance_name}) has a confidence range, but only the "
                     f"planning roles ({', '.join(PLANNING_ROLES)}) are selected by confidence"
@@ -183,7 +193,7 @@ class Workforce(_Config):
     @field_validator("strategy_planner")
     @classmethod
     def _planner_has_no_range(cls, value: PluginSpec) -> PluginSpec:
-        if "confidence" in value.model_fields_set:
+        if value.confidence != FULL_RANGE:
             raise ValueError(
                 "the strategy planner sets a directive's confidence; it has no confidence range"
             )

@@ -89,8 +89,8 @@ def _message(item: Any, root: type[BaseModel], loc: Sequence[str | int]) -> str:
     if kind == "string_type" and isinstance(got, bool):
         msg += "; YAML reads yes/no/on/off/true/false as booleans, quote the value"
     shown = _shown(got)
-    # A validator's own message often quotes the value already.
-    return msg if shown and repr(got) in msg else msg + shown
+    # A validator's own message often quotes a text value already ('two days' ...).
+    return msg if isinstance(got, str) and repr(got) in msg else msg + shown
 
 
 def format_errors(
