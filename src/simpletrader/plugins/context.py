@@ -95,8 +95,10 @@ class EmaParams(_Params):
 
 @register("ema")
 class ExponentialMovingAverage(ContextWorker):
-    """Exponential moving average, alpha = 2 / (period + 1), seeded with the SMA of the first
-    ``period`` values (NaN before)."""
+    """Exponential moving average, alpha = 2 / (period + 1), seeded with an SMA.
+
+    The first value (bar ``period - 1``) is the SMA of the first ``period`` values; NaN before.
+    """
 
     Params = EmaParams
 
@@ -114,9 +116,11 @@ class RsiParams(_Params):
 
 @register("rsi")
 class RelativeStrengthIndex(ContextWorker):
-    """Wilder's RSI in [0, 100]: average gain and loss of bar-to-bar changes, Wilder-smoothed
-    from the mean of the first ``period`` changes (first value at bar ``period``). No losses
-    gives 100, no change at all 50."""
+    """Wilder's RSI in [0, 100] (first value at bar ``period``).
+
+    Average gain and loss of bar-to-bar changes, Wilder-smoothed from the mean of the first
+    ``period`` changes. No losses gives 100, no change at all 50.
+    """
 
     Params = RsiParams
 
@@ -141,9 +145,11 @@ class AtrParams(_Params):
 
 @register("atr")
 class AverageTrueRange(ContextWorker):
-    """Wilder's average true range in price units; the true range of bar k is
-    max(high - low, |high - close[k-1]|, |low - close[k-1]|), smoothed from the mean of bars
-    1..period (first value at bar ``period``)."""
+    """Wilder's average true range in price units (first value at bar ``period``).
+
+    The true range of bar k is max(high - low, |high - close[k-1]|, |low - close[k-1]|),
+    Wilder-smoothed from the mean of bars 1..period.
+    """
 
     Params = AtrParams
 
@@ -167,8 +173,10 @@ class DonchianParams(_Params):
 
 @register("donchian")
 class DonchianChannel(ContextWorker):
-    """Donchian channel over ``period`` bars including the current one: facts ``<name>.upper``
-    (highest high), ``<name>.lower`` (lowest low) and ``<name>.middle``."""
+    """Donchian channel: facts ``<name>.upper``, ``<name>.lower`` and ``<name>.middle``.
+
+    Highest high and lowest low over ``period`` bars including the current one.
+    """
 
     Params = DonchianParams
 
@@ -201,10 +209,12 @@ class SpreadZScoreParams(_Params):
 
 @register("spread_zscore")
 class SpreadZScore(ContextWorker):
-    """Rolling z-score of the spread a - beta * b of two symbols' closes: fact ``<name>`` is the
-    z-score over ``window`` bars (sample std; NaN when it is 0), ``<name>.hedge_ratio`` the beta
-    (fixed, or rolling OLS cov(a, b) / var(b) over ``beta_window``), ``<name>.spread`` the
-    spread."""
+    """Rolling z-score of the spread a - beta x b of two symbols' closes.
+
+    Fact ``<name>`` is the z-score over ``window`` bars (sample std; NaN when it is 0),
+    ``<name>.hedge_ratio`` the beta (fixed, or rolling OLS cov(a, b) / var(b) over
+    ``beta_window``), ``<name>.spread`` the spread.
+    """
 
     Params = SpreadZScoreParams
 

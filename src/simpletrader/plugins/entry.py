@@ -62,8 +62,7 @@ class LimitOffsetParams(_Params):
 
 @register("limit_offset")
 class LimitOffset(EntryPlanner):
-    """A limit ``offset_pct`` better than the decision bar's close: below it to buy, above it
-    to sell (rounded to the tick)."""
+    """A limit ``offset_pct`` better than the decision close (below to buy, above to sell)."""
 
     Params = LimitOffsetParams
 
@@ -86,9 +85,11 @@ class ZoneLimitParams(_Params):
 
 @register("zone_limit")
 class ZoneLimit(EntryPlanner):
-    """A limit inside the leg's ``preferred_price_zone``: low + (high - low) x position to buy,
-    high - (high - low) x position to sell; a leg without a zone falls back to a market order
-    (or an offset limit)."""
+    """A limit inside the leg's ``preferred_price_zone``, placed by ``position``.
+
+    Buy at low + (high - low) x position, sell at high - (high - low) x position; a leg without
+    a zone gets a market order (or an offset limit).
+    """
 
     Params = ZoneLimitParams
 

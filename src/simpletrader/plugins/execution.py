@@ -70,9 +70,12 @@ class AdaptiveParams(_Params):
 
 @register("adaptive")
 class AdaptiveExecution(ExecutionPlanner):
-    """Chooses the algorithm from the directive's urgency and visibility: urgency >= urgent_at
-    → SINGLE (urgent_time_in_force); else visibility <= hidden_at → ICEBERG; else urgency <=
-    patient_at and value >= large_notional → TWAP over twap_window; else SINGLE GTC."""
+    """Chooses SINGLE, ICEBERG or TWAP and the time in force from urgency and visibility.
+
+    urgency >= urgent_at: SINGLE with urgent_time_in_force; else visibility <= hidden_at:
+    ICEBERG; else urgency <= patient_at and value >= large_notional: TWAP over twap_window;
+    else SINGLE GTC.
+    """
 
     Params = AdaptiveParams
 

@@ -95,8 +95,10 @@ class AtrExitParams(_Params):
 
 @register("atr_exit")
 class AtrExit(ExitPlanner):
-    """Stop ``multiple`` ATRs from the average fill price, target at ``risk_reward`` times the
-    stop distance on the other side. No ATR yet (warm-up) refuses the leg."""
+    """Stop ``multiple`` ATRs from the fill, target ``risk_reward`` times that distance.
+
+    Levels are offsets from the average fill price; no ATR yet (warm-up) refuses the leg.
+    """
 
     Params = AtrExitParams
 

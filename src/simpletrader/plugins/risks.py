@@ -33,8 +33,10 @@ class MaxDrawdownParams(_Params):
 
 @register("max_drawdown")
 class MaxDrawdown(RiskMonitor):
-    """MAX_DRAWDOWN (system-wide) when equity at the current close falls ``limit`` or more
-    below its peak; re-arms when the drawdown is back under the limit."""
+    """MAX_DRAWDOWN (system-wide) when equity is ``limit`` or more below its peak.
+
+    Equity is marked at the current close; re-arms when the drawdown is back under the limit.
+    """
 
     Params = MaxDrawdownParams
 
@@ -71,8 +73,11 @@ class FastDropParams(_Params):
 
 @register("fast_drop")
 class FastDrop(RiskMonitor):
-    """FAST_DROP when a close is more than ``pct`` below the highest close of the previous
-    ``bars`` bars, per symbol (affected_symbol set, unless ``system_wide``)."""
+    """FAST_DROP when a close falls more than ``pct`` in ``bars`` bars, per symbol.
+
+    The current close is compared with the highest close of the previous ``bars`` bars; the
+    risk names the symbol unless ``system_wide``.
+    """
 
     Params = FastDropParams
 
@@ -125,8 +130,11 @@ class ExposureParams(_Params):
 
 @register("exposure")
 class Exposure(RiskMonitor):
-    """EXPOSURE (system-wide) when gross exposure (sum of |position value| at the current
-    close) over equity rises above ``limit``; re-arms when it is back at or under it."""
+    """EXPOSURE (system-wide) when gross exposure / equity rises above ``limit``.
+
+    Gross exposure is the sum of |position value| at the current close; re-arms when the ratio
+    is back at or under the limit.
+    """
 
     Params = ExposureParams
 

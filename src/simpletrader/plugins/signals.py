@@ -75,9 +75,10 @@ class RsiThresholdParams(_Params):
 
 @register("rsi_threshold")
 class RsiThreshold(SignalDetector):
-    """Mean reversion on RSI: ``long`` (RSI_OVERSOLD) at the lower threshold, ``short``
-    (RSI_OVERBOUGHT) at the upper one, on the bar RSI leaves (or, with ``trigger: enter``,
-    enters) the zone beyond it."""
+    """RSI mean reversion: RSI_OVERSOLD (long) at ``lower``, RSI_OVERBOUGHT (short) at ``upper``.
+
+    Fires on the bar RSI leaves (with ``trigger: enter``, enters) the zone beyond a threshold.
+    """
 
     Params = RsiThresholdParams
 
@@ -105,8 +106,10 @@ class BreakoutParams(_Params):
 
 @register("breakout")
 class Breakout(SignalDetector):
-    """Channel breakout: ``long`` (BREAKOUT_UP) on the first close above the previous bar's
-    upper band, ``short`` (BREAKOUT_DOWN) on the first close below its lower band."""
+    """Channel breakout: BREAKOUT_UP (long) / BREAKOUT_DOWN (short) on leaving the channel.
+
+    Fires on the first close above the previous bar's upper band (below its lower band).
+    """
 
     Params = BreakoutParams
 
@@ -146,9 +149,12 @@ class ZScoreParams(_Params):
 
 @register("zscore_bands")
 class ZScoreBands(SignalDetector):
-    """Pairs signals from a spread z-score: SPREAD_LONG_ENTRY (long) when z falls below
-    -entry, SPREAD_SHORT_ENTRY (short) when it rises above +entry; SPREAD_LONG_EXIT (short)
-    when z comes back up to -exit, SPREAD_SHORT_EXIT (long) when it comes back down to +exit."""
+    """Pairs signals from a spread z-score: entries beyond +-entry, exits back inside +-exit.
+
+    SPREAD_LONG_ENTRY (long) when z falls below -entry, SPREAD_SHORT_ENTRY (short) when it
+    rises above +entry; SPREAD_LONG_EXIT (short) when z comes back up to -exit,
+    SPREAD_SHORT_EXIT (long) when it comes back down to +exit.
+    """
 
     Params = ZScoreParams
 

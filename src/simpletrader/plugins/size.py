@@ -46,8 +46,10 @@ class EquityFractionParams(_Params):
 
 @register("equity_fraction")
 class EquityFraction(SizePlanner):
-    """A budget of ``fraction`` of equity, split between legs by ``size_weight``; resolved to
-    units at the fill price (floored to the lot)."""
+    """A budget of ``fraction`` of equity, split between legs by ``size_weight``.
+
+    Resolved to units at the fill price (floored to the lot).
+    """
 
     Params = EquityFractionParams
 
@@ -72,9 +74,10 @@ class FixedRiskParams(_Params):
 
 @register("fixed_risk")
 class FixedRisk(SizePlanner):
-    """Units = risk amount / (stop distance x multiplier), so hitting the stop loses the risk
-    amount; the risk is split between budget legs by ``size_weight``. A leg without a stop is
-    refused."""
+    """Sized so the stop loses the risk amount: risk / (stop distance x multiplier).
+
+    The risk is split between budget legs by ``size_weight``; a leg without a stop is refused.
+    """
 
     Params = FixedRiskParams
 
@@ -119,8 +122,10 @@ class TargetWeightParams(_Params):
 
 @register("target_weight")
 class TargetWeight(SizePlanner):
-    """Absolute size worth the symbol's target weight of equity at the decision close, so a
-    MODIFY towards it is idempotent."""
+    """The symbol's target weight of equity as an absolute size at the decision close.
+
+    Absolute, so a MODIFY towards it is idempotent.
+    """
 
     Params = TargetWeightParams
 

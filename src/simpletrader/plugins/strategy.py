@@ -132,9 +132,12 @@ class PositionManagerParams(SignalToDirectiveParams):
 
 @register("position_manager")
 class PositionManager(SignalToDirective):
-    """Signal entries and exits (as ``signal_to_directive``) plus a trailing stop: while a
-    position is held it emits exit-only MODIFY legs that raise a long's stop (lower a short's)
-    to ``trail_pct`` (or ``atr_multiple`` x ATR) from the close, never loosening it."""
+    """Signal trading plus a trailing stop that is raised, never lowered.
+
+    Entries and exits as ``signal_to_directive``; while a position is held (position trigger)
+    it emits exit-only MODIFY legs that move a long's stop up (a short's down) to ``trail_pct``
+    (or ``atr_multiple`` x ATR) from the close.
+    """
 
     Params = PositionManagerParams
 
@@ -232,10 +235,12 @@ class PairTradeParams(PlannerParams):
 
 @register("pair_trade")
 class PairTrade(StrategyPlanner):
-    """Pairs trading on zscore_bands signals: an entry opens both legs in one NEW_TRADE
-    directive (long a / short b for a long spread, mirrored), the budget split by the hedge
-    ratio through ``size_weight``; an exit (or the opposite entry) closes every open leg in
-    one directive. No trade when the hedge ratio is not positive."""
+    """Pairs trading: both legs open in one NEW_TRADE directive and close in one directive.
+
+    On zscore_bands signals: a long spread buys a and sells b (mirrored for short), the budget
+    split by the hedge ratio through ``size_weight``; an exit (or the opposite entry) closes
+    every open leg. No trade when the hedge ratio is not positive.
+    """
 
     Params = PairTradeParams
 
@@ -319,9 +324,12 @@ class DcaLadderParams(PlannerParams):
 
 @register("dca_ladder")
 class DcaLadder(StrategyPlanner):
-    """On each schedule tick, buys a ladder of limit orders below the close: one NEW_TRADE leg
-    per rung with ``preferred_price_zone`` at close x (1 - offset) (use the ``zone_limit``
-    entry planner) and an absolute size of its share of ``amount`` at that price."""
+    """Scheduled DCA: on each schedule tick, a ladder of limit buys below the close.
+
+    One NEW_TRADE leg per rung with ``preferred_price_zone`` at close x (1 - offset) (pair it
+    with the ``zone_limit`` entry planner) and an absolute size of its share of ``amount`` at
+    that price.
+    """
 
     Params = DcaLadderParams
 
@@ -381,9 +389,11 @@ class RebalanceParams(PlannerParams):
 
 @register("rebalance")
 class Rebalance(StrategyPlanner):
-    """On each schedule tick, sets every symbol to its target weight of equity at the close as
-    an absolute size: MODIFY an open plan, NEW_TRADE where none is open, CLOSE at weight 0.
-    Reducing legs come first, so their cash is there for the buys."""
+    """Scheduled rebalancing to target weights of equity, as absolute sizes.
+
+    On each schedule tick: MODIFY an open plan, NEW_TRADE where none is open, CLOSE at weight
+    0. Reducing legs come first, so their cash is there for the buys.
+    """
 
     Params = RebalanceParams
 
@@ -479,9 +489,11 @@ class RotationParams(PlannerParams):
 
 @register("rotation")
 class Rotation(StrategyPlanner):
-    """Holds the candidate with the strongest momentum: when the leader changes, one directive
-    CLOSEs what is held, then opens the new leader (NEW_TRADE BUY, sized by the size planner).
-    Runs on its schedule and on signals."""
+    """Rotation into the strongest momentum: CLOSE what is held, then NEW the leader.
+
+    Runs on its schedule and on signals; momentum is close / close ``lookback`` bars ago - 1.
+    The new leader is sized by the size planner.
+    """
 
     Params = RotationParams
 
@@ -538,8 +550,11 @@ class FlashCrashExitParams(SignalToDirectiveParams):
 
 @register("flash_crash_exit")
 class FlashCrashExit(SignalToDirective):
-    """Signal entries and exits (as ``signal_to_directive``); on a risk of ``risk_types`` it
-    instead emits one directive with a CLOSE leg per open position."""
+    """Signal trading that closes every position in one directive on a crash risk.
+
+    Entries and exits as ``signal_to_directive``; a risk of ``risk_types`` instead makes one
+    directive with a CLOSE leg per open position (or per affected one), at ``exit_urgency``.
+    """
 
     Params = FlashCrashExitParams
 
