@@ -103,7 +103,12 @@ def _load_all() -> None:
             raise PluginError(_load_error)
         return
     _loaded = True
-    import_module("simpletrader.plugins.builtin")
+    try:
+        import_module("simpletrader.plugins.builtin")
+    except BaseException:
+        # Not loaded after all: the next lookup tries again and raises the same error.
+        _loaded = False
+        raise
     failures = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
