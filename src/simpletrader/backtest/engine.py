@@ -23,9 +23,11 @@ from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator, new_run_id
 from simpletrader.data import Bars, Instrument, align, default_instrument, load_bars
 from simpletrader.data.samples import SAMPLE_NAMES
+from simpletrader.dtos import ExecutionCommandBatch
 from simpletrader.execution.connectors.simulated import SimulatedVenue
 from simpletrader.execution.factory import build_execution, default_policy
 from simpletrader.execution.worker import ExecutionWorker
+from simpletrader.journal.events import BatchEnded
 from simpletrader.journal.journal import Journal
 from simpletrader.ledger.ledger import Ledger
 from simpletrader.pipeline.bootstrap import build_strategy
@@ -35,6 +37,21 @@ from simpletrader.plugins.base import FlowContext
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+class BatchLog:
+    """Batch outcomes as they happen, so a summary never has to re-read the journal.
+
+    Subscribed to ``BatchEnded`` on the run's bus: the cost is one call per ended batch.
+    """
+
+    __slots__ = ("ended",)
+
+    def __init__(self) -> None:
+        self.ended: list[BatchEnded] = []
+
+    def on_batch_ended(self, event: BatchEnded) -> None:
+        self.ended.append(event)
 
 
 @dataclass(slots=True)
@@ -51,6 +68,8 @@ class BacktestRun:
     run_hash: str
     flows: int
     data_sources: dict[str, str] = field(default_factory=dict)
+    batch_log: BatchLog = field(default_factory=BatchLog)
+    open_batches: tuple[ExecutionCommandBatch, ...] = ()
 
     @property
     def n_bars(self) -> int:
@@ -157,6 +176,9 @@ def run_backtest(
         blueprint, base_dir, data_overrides, start, end
     )
     seed = blueprint.seed if seed is None else seed
+    bus = bus if bus is not None else EventBus()
+    batch_log = BatchLog()
+    bus.subscribe(BatchEnded, batch_log.on_batch_ended)
     primary = next(iter(bars.values()))
     n = len(primary)
     bar_seconds = primary.timeframe_seconds or 60
@@ -200,6 +222,8 @@ def run_backtest(
         run_hash=journal.run_hash,
         flows=flow.flows,
         data_sources=sources,
+        batch_log=batch_log,
+        open_batches=tuple(b.batch for b in worker.coordinator.active.values()),
     )
 
 

@@ -1,14 +1,16 @@
-"""Headline figures of a finished run, as the CLI's ``--json`` prints them."""
+"""The run's headline figures, as JSON (``--json``) and as labelled rows for the terminal table
+and the HTML report (one place decides labels, units and formats)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from simpletrader.backtest.engine import BacktestRun
+from simpletrader.backtest.result import Result
 from simpletrader.core.enums import TradePlanStatus
-from simpletrader.journal.events import BatchEnded
 from simpletrader.ledger.records import TradePlanRecord
+
+Rows = list[tuple[str, list[tuple[str, str]]]]
 
 
 def closed_trades(run: BacktestRun) -> list[TradePlanRecord]:
@@ -20,63 +22,96 @@ def closed_trades(run: BacktestRun) -> list[TradePlanRecord]:
     ]
 
 
-def open_positions(run: BacktestRun) -> list[dict[str, Any]]:
-    """Positions still open at the end, marked to the last close."""
-    out = []
-    for plan in run.ledger.plans.values():
-        if plan.status is TradePlanStatus.ACTIVE and plan.net != 0:
-            last = float(run.bars[plan.symbol].close[-1])
-            unrealized = (last - float(plan.average_price)) * float(plan.net)
-            out.append(
-                {
-                    "trade_plan_id": plan.trade_plan_id,
-                    "symbol": plan.symbol,
-                    "direction": str(plan.direction),
-                    "quantity": str(plan.net),
-                    "average_price": str(plan.average_price),
-                    "mark_price": last,
-                    "unrealized_pnl": round(unrealized, 2),
-                }
-            )
-    return out
-
-
-def batch_outcomes(run: BacktestRun) -> dict[str, dict[str, int]]:
-    counts: Counter[tuple[str, str]] = Counter()
-    for record in run.journal.records():
-        if record["kind"] == BatchEnded.kind:
-            counts[(record["mode"], record["status"])] += 1
-    started: Counter[str] = Counter()
-    for record in run.journal.records():
-        if record["kind"] == "flow" and record["type"] == "ExecutionCommandBatch":
-            started[record["dto"]["mode"]] += 1
-    out = {}
-    for mode in ("INDEPENDENT", "COORDINATED", "SEQUENTIAL"):
-        done = {s.lower(): counts[(mode, s)] for s in ("COMPLETED", "PARTIAL", "FAILED")}
-        done["open"] = started[mode] - sum(done.values())
-        out[mode] = done
-    return out
-
-
 def summary(run: BacktestRun) -> dict[str, Any]:
-    trades = closed_trades(run)
-    ledger = run.ledger
-    return {
-        "run_id": run.run_id,
-        "run_hash": run.run_hash,
-        "blueprint": run.blueprint.name,
-        "seed": run.seed,
-        "start": run.start.isoformat(),
-        "end": run.end.isoformat(),
-        "bars": run.n_bars,
-        "starting_cash": float(run.ledger.starting_cash),
-        "final_equity": round(run.final_equity, 2),
-        "trades": len(trades),
-        "orders": len(ledger.orders),
-        "fills": len(ledger.fills),
-        "fees": float(ledger.fees),
-        "realized_pnl": float(ledger.realized_pnl),
-        "open_positions": open_positions(run),
-        "batches": batch_outcomes(run),
-        "journal_entries": len(run.journal),
-    }
+    """What ``simpletrader backtest --json`` prints (see docs/cli.md)."""
+    return Result(run).summary()
+
+
+def percent(value: float | int | None, *, signed: bool = True) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:+.2f} %" if signed else f"{value * 100:.2f} %"
+
+
+def number(value: float | int | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def duration(days: float | int | None) -> str:
+    """Days as the largest sensible unit: ``3.2 d``, ``5.0 h``, ``12 min``."""
+    if days is None:
+        return "–"
+    if days >= 1:
+        return f"{days:,.1f} d"
+    if days * 24 >= 1:
+        return f"{days * 24:.1f} h"
+    return f"{days * 1440:.0f} min"
+
+
+def summary_rows(result: Result) -> Rows:
+    """Sections of (label, formatted value): returns, risk, trades, costs, run."""
+    m = result.metrics
+    money = result.run.blueprint.account.currency
+    open_count = len(result.open_positions)
+    dd_bars = m["max_drawdown_duration_bars"]
+    return [
+        (
+            "Returns",
+            [
+                ("Final equity", f"{result.final_equity:,.2f} {money}"),
+                ("Total return", percent(m["total_return"])),
+                ("CAGR", percent(m["cagr"])),
+                ("Buy & hold return", percent(m["buy_and_hold_return"])),
+                ("Volatility (annual)", percent(m["volatility"], signed=False)),
+                ("Sharpe ratio", number(m["sharpe"])),
+                ("Sortino ratio", number(m["sortino"])),
+                ("Calmar ratio", number(m["calmar"])),
+            ],
+        ),
+        (
+            "Risk",
+            [
+                ("Max drawdown", percent(m["max_drawdown"])),
+                (
+                    "Max drawdown duration",
+                    f"{duration(m['max_drawdown_duration_days'])} ({dd_bars} bars)",
+                ),
+                ("Exposure (time in market)", percent(m["exposure"], signed=False)),
+            ],
+        ),
+        (
+            "Trades",
+            [
+                ("Closed trades", str(m["trades"])),
+                ("Open positions (marked to market)", str(open_count)),
+                ("Win rate", percent(m["win_rate"], signed=False)),
+                ("Profit factor", number(m["profit_factor"])),
+                (
+                    "Average trade",
+                    f"{number(m['avg_trade_pnl'])} {money} ({percent(m['avg_trade_return'])})",
+                ),
+                (
+                    "Best / worst trade",
+                    f"{percent(m['best_trade_return'])} / {percent(m['worst_trade_return'])}",
+                ),
+                ("Average MAE / MFE", f"{percent(m['avg_mae'])} / {percent(m['avg_mfe'])}"),
+                (
+                    "Average holding time",
+                    f"{duration(m['avg_holding_days'])} ({number(m['avg_holding_bars'], 1)} bars)",
+                ),
+            ],
+        ),
+        (
+            "Costs",
+            [("Fees", f"{number(m['fees'])} {money}")],
+        ),
+        (
+            "Run",
+            [
+                ("Bars", f"{result.n_bars:,}"),
+                ("Bars per year (from the data)", number(m["periods_per_year"], 1)),
+                ("Seed", str(result.seed)),
+                ("Run hash", result.run_hash),
+            ],
+        ),
+    ]

@@ -47,5 +47,9 @@ class StoreError(SimpleTraderError):
     """A store file is missing, corrupt, foreign, or of a newer schema."""
 
 
+class DependencyError(SimpleTraderError):
+    """An optional package a feature needs is not installed (the message names the extra)."""
+
+
 class ExecutionError(SimpleTraderError):
     """The execution layer met a state it cannot continue from."""
