@@ -50,8 +50,9 @@ class SweepTask:
 
 
 def market_key(blueprint: Blueprint) -> str:
-    """Tasks whose blueprints read the same data (sources, period) share one loaded market."""
-    return blueprint.data.model_dump_json(include={"symbols", "start", "end"})
+    """Tasks whose blueprints read the same data (the whole ``data`` section: sources, period,
+    timeframe, warm-up) share one loaded market."""
+    return blueprint.data.model_dump_json()
 
 
 def slice_market(market: Market, lo: int, hi: int) -> Market:
