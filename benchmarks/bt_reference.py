@@ -95,8 +95,10 @@ def run(path: Path, *, lib_crossover: bool = False) -> dict[str, Any]:
         "exclusive_orders": False,
         "trade_on_close": False,
     }
+    # simpletrader marks a position still open at the end to the last close and reports it as
+    # open, not as a trade: so must the reference (closed trades only, equity marked to market).
     if "finalize_trades" in inspect.signature(Backtest.__init__).parameters:
-        options["finalize_trades"] = True
+        options["finalize_trades"] = False
     bt = Backtest(df, SmaCross, **options)
     started = time.perf_counter()
     stats = bt.run(lib_crossover=lib_crossover)
