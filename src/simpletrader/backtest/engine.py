@@ -196,7 +196,17 @@ def run_backtest(
     ledger.attach_prices(closes)
     cache = StrategyCache(bars)
     venue, worker = build_execution(
-        blueprint, bars, instruments, ledger, journal, ids, clock, cache.close, bus, bar_seconds
+        blueprint,
+        bars,
+        instruments,
+        ledger,
+        journal,
+        ids,
+        clock,
+        cache.close,
+        bus,
+        bar_seconds,
+        seed,
     )
     ctx = FlowContext(
         strategy_id=blueprint.name,
@@ -251,8 +261,10 @@ def _loop(
     for i in range(n):
         open_ns = opens_ns[i]
         set_clock(open_ns)
-        if coordinator.active:
+        if coordinator.busy:
             worker.on_bar_open(open_ns)
+        if open_ns >= venue.next_charge_ns:
+            venue.charge_carry(i)
         if venue.has_working:
             venue.match_open(i)
         cache.index = i

@@ -1,17 +1,26 @@
-"""The execution worker: carries batches out against a connector and records everything.
+"""The execution worker: carries commands out against a connector and records everything.
 
 Every state change becomes a journal event, appended to the journal and applied to the ledger
 (the ledger is the journal's projection). Batch semantics (INDEPENDENT / COORDINATED /
-SEQUENTIAL, deadlines) live in :mod:`simpletrader.execution.coordinator`; this module turns one
-command into orders and venue reports into records.
+SEQUENTIAL, deadlines, unwinds) live in :mod:`simpletrader.execution.coordinator`; protective
+pairs in :mod:`simpletrader.execution.protection`; this module turns one command into a group
+and its orders, and venue reports into records.
+
+Reactions follow DESIGN.md §4: reports are recorded as they arrive and protective pairs follow
+every fill at once, but what a command, an algorithm or the coordinator does about them
+(complete, fail, send the next slice, cancel other legs, unwind) waits until the venue's
+matching pass is over. Outside a pass (a report at submission, a live connector) the worker
+reacts at once.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from simpletrader.core.clock import datetime_to_ns
 from simpletrader.core.enums import (
     ExecutionAlgorithm,
     GroupRole,
@@ -22,32 +31,46 @@ from simpletrader.core.enums import (
     Side,
     TimeInForce,
     TradeDirection,
+    TradePlanStatus,
 )
 from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator
-from simpletrader.dtos import ExecutionCommand, ExecutionCommandBatch
+from simpletrader.dtos import ExecutionCommandBatch
+from simpletrader.execution.algorithms import Action, Progress, build_algorithm
 from simpletrader.execution.connectors.base import (
     CancelRefused,
     Connector,
+    CostCharged,
+    MatchingFinished,
+    MatchingStarted,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
     OrderFillReport,
     OrderRejected,
+    OrderReplaced,
     OrderRequest,
+    ReplaceRefused,
     VenueReport,
 )
-from simpletrader.execution.coordinator import BatchCoordinator, CommandState
+from simpletrader.execution.coordinator import BatchCoordinator, CommandState, UnwindLeg
+from simpletrader.execution.protection import ProtectionBook
+from simpletrader.execution.risk import PreTradeRisk, RiskLimits
 from simpletrader.journal.events import (
+    CostAccrued,
     GroupCreated,
     GroupStatusChanged,
     JournalEvent,
+    KillSwitchTripped,
+    OrderCancelRefused,
     OrderFilled,
+    OrderReplaceRefused,
     OrderStatusChanged,
     OrderSubmitted,
     TradePlanClosed,
     TradePlanOpened,
 )
+from simpletrader.journal.events import OrderReplaced as OrderReplacedEvent
 from simpletrader.ledger.records import ZERO
 
 if TYPE_CHECKING:
@@ -55,10 +78,26 @@ if TYPE_CHECKING:
     from simpletrader.data.instruments import Instrument
     from simpletrader.journal.journal import Journal
     from simpletrader.ledger.ledger import Ledger
+    from simpletrader.ledger.records import GroupRecord, OrderRecord, TradePlanRecord
+
+logger = logging.getLogger(__name__)
+
+_TERMINAL_END = {
+    OrderStatus.REJECTED: "REJECTED",
+    OrderStatus.CANCELLED: "CANCELLED",
+    OrderStatus.EXPIRED: "EXPIRED",
+}
 
 
 class ExecutionWorker:
-    """Turns commands into groups and orders; turns venue reports into journal events."""
+    """Turns commands into groups and orders; turns venue reports into journal events.
+
+    ``reference_price(symbol)`` is the last known price (the current bar's close during a flow,
+    the previous close at a bar's open): equity-fraction sizes are estimated from it at
+    submission, market orders are risk-checked at it, and a command's slippage is measured
+    against its value when the batch arrives (the decision bar's close). ``latency_ns`` is the
+    connector's latency, which the one-eligible-bar guarantee of deadlines accounts for.
+    """
 
     def __init__(
         self,
@@ -71,6 +110,8 @@ class ExecutionWorker:
         reference_price: Callable[[str], float],
         bus: EventBus | None = None,
         fill_on_close: bool = False,
+        risk_limits: RiskLimits | None = None,
+        latency_ns: int = 0,
     ) -> None:
         self.ledger = ledger
         self.journal = journal
@@ -81,13 +122,23 @@ class ExecutionWorker:
         self.reference_price = reference_price
         self.bus = bus or EventBus()
         self.fill_on_close = fill_on_close
+        self.latency_ns = latency_ns
+        limits = risk_limits or RiskLimits()
+        self.risk: PreTradeRisk | None = (
+            PreTradeRisk(limits, ledger, instruments, reference_price) if limits.enabled else None
+        )
+        self.protection = ProtectionBook(self)
         self.coordinator = BatchCoordinator(self)
-        self._order_group: dict[str, str] = {}
         self._group_command: dict[str, CommandState] = {}
-        self._order_seq: dict[str, int] = {}
+        self._group_unwind: dict[str, UnwindLeg] = {}
+        self.cancels: dict[str, str] = {}
+        """Cancels asked for and not yet acknowledged, by order id (re-sent each bar)."""
+        self._dirty: dict[CommandState, None] = {}
+        self._dirty_legs: dict[UnwindLeg, None] = {}
+        self._in_pass = False
+        self._reacting = False
         connector.connect(self.on_report)
 
-    # -- recording ------------------------------------------------------------------------------
     def record(self, event: JournalEvent) -> None:
         """Append to the journal, project into the ledger, publish to interested subscribers."""
         self.journal.append(event)
@@ -95,104 +146,199 @@ class ExecutionWorker:
         if self.bus.wants(type(event)):
             self.bus.publish(event)
 
+    def publish(self, event: object) -> None:
+        if self.bus.wants(type(event)):
+            self.bus.publish(event)
+
     def now(self) -> int:
         return self.clock.now_ns()
 
-    # -- batches ---------------------------------------------------------------------------------
     def submit_batch(self, batch: ExecutionCommandBatch, strategy_id: str) -> None:
+        """Carry a batch out (called on the decision bar's close)."""
         self.coordinator.start(batch, strategy_id)
+        self.coordinator.refresh()
 
     def on_bar_open(self, open_ns: int) -> None:
-        """Step 1 of a bar: deadlines."""
-        if self.coordinator.active:
-            self.coordinator.check_deadlines(open_ns)
+        """Step 1 of a bar, before matching: deadlines, re-sent cancels, unwind retries, due
+        algorithm slices, protective pairs to restore. The engine calls it while
+        ``coordinator.busy``."""
+        self._reacting = True
+        try:
+            for order_id, reason in list(self.cancels.items()):
+                order = self.ledger.orders.get(order_id)
+                if order is None or not order.is_working:
+                    del self.cancels[order_id]
+                else:
+                    self.connector.cancel(order_id, reason)
+            self.coordinator.on_bar_open(open_ns)
+            if self.protection.dirty:
+                self.protection.retry()
+        finally:
+            self._reacting = False
+        self._react()
 
-    # -- commands ----------------------------------------------------------------------------------
+    def _touch(self, state: CommandState) -> None:
+        self._dirty[state] = None
+        if not self._in_pass and not self._reacting:
+            self._react()
+
+    def _touch_leg(self, leg: UnwindLeg) -> None:
+        self._dirty_legs[leg] = None
+        if not self._in_pass and not self._reacting:
+            self._react()
+
+    def _react(self) -> None:
+        """Step 4: commands, algorithms and the coordinator react to what happened."""
+        if self._reacting:
+            return
+        self._reacting = True
+        try:
+            while self._dirty or self._dirty_legs:
+                if self._dirty:
+                    states = sorted(self._dirty, key=CommandState.order_key)
+                    self._dirty.clear()
+                    for state in states:
+                        if not state.ended:
+                            self.evaluate(state, scheduled=False)
+                if self._dirty_legs:
+                    legs = list(self._dirty_legs)
+                    self._dirty_legs.clear()
+                    for leg in legs:
+                        self.coordinator.evaluate_unwind(leg)
+        finally:
+            self._reacting = False
+        self.coordinator.refresh()
+
     def execute_command(self, state: CommandState) -> None:
-        """Carry out one command: open/modify/close its trade plan and send its order."""
-        command = state.command
-        at = self.now()
-        scope = command.scope
+        """Carry out one command: open, modify or close its trade plan and start its orders."""
+        scope = state.command.scope
         if scope is LegScope.NEW_TRADE:
-            assert command.entry_plan is not None
-            symbol = command.entry_plan.symbol
-            side = command.entry_plan.direction
-            trade_plan_id = self.ids.new("TPL", at)
-            self.record(
-                TradePlanOpened(
-                    at, trade_plan_id, state.strategy_id, symbol, TradeDirection.from_side(side)
-                )
-            )
-            state.trade_plan_id = trade_plan_id
-            quantity = self._entry_quantity(command, symbol)
-            self._open_group(state, trade_plan_id, abs(quantity))
-            if quantity <= 0:
-                lot = self._instrument(symbol).lot_size if symbol in self.instruments else "?"
-                self._fail_group(state, f"BELOW_MIN_LOT size {quantity} < lot {lot}")
-                return
-            self._send(state, symbol, side, quantity, reduce_only=False)
-            return
+            self._new_trade(state)
+        else:
+            self._change_plan(state)
 
-        assert command.trade_plan_id is not None
-        plan = self.ledger.plans.get(command.trade_plan_id)
-        state.trade_plan_id = command.trade_plan_id
-        if plan is None or plan.status != "ACTIVE":
+    def _new_trade(self, state: CommandState) -> None:
+        command = state.command
+        entry, size = command.entry_plan, command.size_plan
+        if entry is None or size is None:
             self.coordinator.command_ended(
-                state, GroupStatus.FAILED, f"UNKNOWN_TRADE_PLAN {command.trade_plan_id}"
+                state,
+                GroupStatus.FAILED,
+                "REJECTED: INVALID_COMMAND a NEW_TRADE needs an entry plan and a size plan",
             )
             return
-        self.coordinator.supersede_working(plan.trade_plan_id, state)
-        for order in self.ledger.working_orders(plan.trade_plan_id):
-            if not order.reduce_only or scope is LegScope.CLOSE_EXISTING:
-                self.connector.cancel(order.order_id, "CANCELLED_BY_" + scope)
-        if scope is LegScope.CLOSE_EXISTING:
+        symbol = entry.symbol
+        instrument = self.instruments.get(symbol)
+        if instrument is None or not self._tradable(symbol):
+            self.coordinator.command_ended(
+                state, GroupStatus.FAILED, f"REJECTED: UNKNOWN_SYMBOL {symbol}"
+            )
+            return
+        quantity = self._estimate_units(symbol, size.target_size, size.target_equity_fraction)
+        if quantity < instrument.lot_size:
+            self.coordinator.command_ended(
+                state,
+                GroupStatus.FAILED,
+                f"REJECTED: BELOW_MIN_LOT size {quantity} < lot {instrument.lot_size}",
+            )
+            return
+        at = self.now()
+        trade_plan_id = self.ids.new("TPL", at)
+        direction = TradeDirection.from_side(entry.direction)
+        self.record(TradePlanOpened(at, trade_plan_id, state.strategy_id, symbol, direction))
+        state.trade_plan_id = trade_plan_id
+        state.symbol = symbol
+        state.side = entry.direction
+        state.equity_fraction = size.target_equity_fraction
+        self._open_group(state, trade_plan_id, quantity)
+        if command.exit_plan is not None:
+            self.protection.set_exit(trade_plan_id, command.exit_plan)
+        self._start_algorithm(state, quantity)
+
+    def _change_plan(self, state: CommandState) -> None:
+        command = state.command
+        assert command.trade_plan_id is not None  # the DTO requires it for MODIFY/CLOSE
+        plan = self.ledger.plans.get(command.trade_plan_id)
+        if plan is None or plan.status is not TradePlanStatus.ACTIVE:
+            self.coordinator.command_ended(
+                state,
+                GroupStatus.FAILED,
+                f"REJECTED: UNKNOWN_TRADE_PLAN {command.trade_plan_id} is not an active plan",
+            )
+            return
+        trade_plan_id = plan.trade_plan_id
+        state.trade_plan_id = trade_plan_id
+        state.symbol = plan.symbol
+        closing = command.scope is LegScope.CLOSE_EXISTING
+        if not closing and command.size_plan is None:
+            self._modify_exits(state, plan)
+            return
+        self.coordinator.supersede(trade_plan_id, state)
+        for order in self.ledger.working_orders(trade_plan_id):
+            group = self.ledger.groups[order.group_id]
+            if group.role is not GroupRole.PROTECTIVE:
+                self.request_cancel(order.order_id, f"CANCELLED_BY_{command.scope}")
+        if closing:
+            self.protection.suspend(trade_plan_id)
             target = ZERO
         else:
-            target = self._modify_target(command, plan.symbol, plan.direction)
+            size = command.size_plan
+            assert size is not None
+            sign = 1 if plan.direction is TradeDirection.LONG else -1
+            units = self._estimate_units(plan.symbol, size.target_size, size.target_equity_fraction)
+            target = sign * units
+            if command.exit_plan is not None:
+                self.protection.set_exit(trade_plan_id, command.exit_plan)
+        state.target_net = target
         delta = target - plan.net
-        instrument = self._instrument(plan.symbol)
-        if abs(delta) < instrument.lot_size:
-            self._open_group(state, plan.trade_plan_id, ZERO)
-            self._complete_group(state)
-            self._maybe_close_plan(plan.trade_plan_id)
+        lot = self.instruments[plan.symbol].lot_size
+        if abs(delta) < lot:
+            # Idempotent: a re-delivered MODIFY or CLOSE finds nothing to do.
+            self._open_group(state, trade_plan_id, ZERO)
+            self._finish(state, GroupStatus.COMPLETED, None)
             return
-        side = Side.BUY if delta > 0 else Side.SELL
-        self._open_group(state, plan.trade_plan_id, abs(delta))
-        reduce_only = abs(target) < abs(plan.net) and (target >= 0) == (plan.net >= 0)
-        self._send(state, plan.symbol, side, abs(delta), reduce_only=reduce_only)
+        state.side = Side.BUY if delta > 0 else Side.SELL
+        state.reduce_only = abs(target) < abs(plan.net)
+        self._open_group(state, trade_plan_id, abs(delta))
+        self._start_algorithm(state, abs(delta))
 
-    def _instrument(self, symbol: str) -> Instrument:
-        return self.instruments[symbol]
+    def _modify_exits(self, state: CommandState, plan: TradePlanRecord) -> None:
+        """An exit-only MODIFY: cancel-replace the protective prices; supersedes nothing."""
+        exit_plan = state.command.exit_plan
+        self._open_group(state, plan.trade_plan_id, ZERO)
+        if exit_plan is not None:
+            self.protection.set_exit(plan.trade_plan_id, exit_plan)
+        self._finish(state, GroupStatus.COMPLETED, None)
 
-    def _entry_quantity(self, command: ExecutionCommand, symbol: str) -> Decimal:
-        size = command.size_plan
-        instrument = self.instruments.get(symbol)
-        if size is None or instrument is None:
-            return ZERO
-        if size.target_size is not None:
-            return instrument.floor_quantity(size.target_size)
-        assert size.target_equity_fraction is not None
-        price = Decimal(repr(self.reference_price(symbol)))
-        equity = Decimal(repr(self.ledger.equity()))
-        fraction = Decimal(repr(size.target_equity_fraction))
-        return instrument.floor_quantity(fraction * equity / (price * instrument.multiplier))
+    def _tradable(self, symbol: str) -> bool:
+        price = self.reference_price(symbol)
+        return price == price and price > 0
 
-    def _modify_target(
-        self, command: ExecutionCommand, symbol: str, direction: TradeDirection
+    def _estimate_units(
+        self, symbol: str, target_size: Decimal | None, fraction: float | None
     ) -> Decimal:
-        """The signed absolute position the MODIFY aims at."""
-        size = command.size_plan
-        sign = 1 if direction is TradeDirection.LONG else -1
-        if size is None:
-            return self.ledger.plans[command.trade_plan_id or ""].net
-        if size.target_size is not None:
-            return sign * self._instrument(symbol).floor_quantity(size.target_size)
-        assert size.target_equity_fraction is not None
+        """Units from an absolute size, or from a fraction of equity at the last price."""
+        instrument = self.instruments[symbol]
+        if target_size is not None:
+            return instrument.floor_quantity(target_size)
+        assert fraction is not None  # SizePlan holds exactly one target
         price = Decimal(repr(self.reference_price(symbol)))
-        equity = Decimal(repr(self.ledger.equity()))
-        fraction = Decimal(repr(size.target_equity_fraction))
-        instrument = self._instrument(symbol)
-        return sign * instrument.floor_quantity(fraction * equity / (price * instrument.multiplier))
+        if price <= 0:
+            return ZERO
+        equity = self.equity_now()
+        return instrument.floor_quantity(
+            Decimal(repr(fraction)) * equity / (price * instrument.multiplier)
+        )
+
+    def equity_now(self) -> Decimal:
+        """Cash plus positions at the last known prices."""
+        ledger = self.ledger
+        equity = ledger.cash
+        for symbol, net in ledger.positions.items():
+            if net:
+                price = Decimal(repr(self.reference_price(symbol)))
+                equity += net * price * self.instruments[symbol].multiplier
+        return equity
 
     def _open_group(self, state: CommandState, trade_plan_id: str, target: Decimal) -> None:
         at = self.now()
@@ -214,34 +360,88 @@ class ExecutionWorker:
         state.group_id = group_id
         self._group_command[group_id] = state
 
-    def _send(
-        self, state: CommandState, symbol: str, side: Side, quantity: Decimal, *, reduce_only: bool
-    ) -> None:
+    def _start_algorithm(self, state: CommandState, quantity: Decimal) -> None:
+        assert state.symbol is not None
+        lot = self.instruments[state.symbol].lot_size
+        algorithm = build_algorithm(state.command.execution_plan, quantity, lot, self.now())
+        state.algorithm = algorithm
+        first = algorithm.first()
+        if first >= lot:
+            self._send_child(state, first)
+
+    def _send_child(self, state: CommandState, quantity: Decimal) -> None:
+        """Send one order of the command (the whole of a SINGLE, a slice or a clip)."""
         command = state.command
-        at = self.now()
-        group_id = state.group_id
-        assert group_id is not None
+        assert state.group_id is not None
+        assert state.symbol is not None
+        assert state.side is not None
         entry = command.entry_plan
         order_type = entry.order_type if entry is not None else OrderType.MARKET
         limit_price = entry.limit_price if entry is not None else None
         stop_price = entry.stop_price if entry is not None else None
-        exec_plan = command.execution_plan
-        tif = exec_plan.time_in_force if exec_plan is not None else TimeInForce.GTC
-        expire_at = (
-            int(exec_plan.expire_at.timestamp() * 1e9)
-            if exec_plan is not None and exec_plan.expire_at is not None
-            else None
+        if command.scope is LegScope.CLOSE_EXISTING and entry is None:
+            order_type = OrderType.MARKET
+        plan = command.execution_plan
+        tif = plan.time_in_force if plan is not None else TimeInForce.GTC
+        expire_at = datetime_to_ns(plan.expire_at) if plan is not None and plan.expire_at else None
+        fraction = None
+        algorithm = state.algorithm
+        if state.equity_fraction is not None and algorithm is not None and not algorithm.is_sliced:
+            fraction = state.equity_fraction
+        self.submit_order(
+            state.group_id,
+            state.symbol,
+            state.side,
+            order_type,
+            quantity,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            time_in_force=tif,
+            expire_at=expire_at,
+            reduce_only=state.reduce_only,
+            equity_fraction=fraction,
+            fill_on_close=self.fill_on_close and order_type is OrderType.MARKET,
+            position_id=state.trade_plan_id,
+            check_risk=not state.reduce_only,
         )
-        size = command.size_plan
-        fraction = (
-            size.target_equity_fraction
-            if size is not None and command.scope is LegScope.NEW_TRADE
-            else None
-        )
+
+    def submit_order(
+        self,
+        group_id: str,
+        symbol: str,
+        side: Side,
+        order_type: OrderType,
+        quantity: Decimal,
+        *,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        expire_at: int | None = None,
+        reduce_only: bool = False,
+        equity_fraction: float | None = None,
+        fill_on_close: bool = False,
+        position_id: str | None = None,
+        oco_id: str | None = None,
+        check_risk: bool = True,
+    ) -> str:
+        """Journal an order and send it, after the pre-trade risk checks; return its id.
+
+        Prices are rounded to the tick and the quantity floored to the lot first, so the
+        journal holds what the venue sees. A risk violation rejects the order without it
+        reaching the connector.
+        """
+        at = self.now()
+        instrument = self.instruments[symbol]
+        quantity = instrument.floor_quantity(quantity)
+        if limit_price is not None:
+            limit_price = instrument.round_price(limit_price)
+        if stop_price is not None:
+            stop_price = instrument.round_price(stop_price)
+        if time_in_force is not TimeInForce.GTD:
+            expire_at = None
         order_id = self.ids.new("ORD", at)
-        k = self._order_seq.get(group_id, 0) + 1
-        self._order_seq[group_id] = k
-        client_order_id = f"{group_id}-{k}"
+        group = self.ledger.groups[group_id]
+        client_order_id = f"{group_id}-{len(group.order_ids) + 1}"
         self.record(
             OrderSubmitted(
                 at,
@@ -254,12 +454,23 @@ class ExecutionWorker:
                 quantity,
                 limit_price,
                 stop_price,
-                tif,
+                time_in_force,
                 expire_at,
                 reduce_only,
             )
         )
-        self._order_group[order_id] = group_id
+        if check_risk and self.risk is not None:
+            price = limit_price or stop_price or Decimal(repr(self.reference_price(symbol)))
+            was_tripped = self.risk.tripped
+            violation = self.risk.check(symbol, side, quantity, price)
+            if self.risk.tripped and not was_tripped:
+                limit = self.risk.limits.kill_switch_drawdown or 0.0
+                self.record(
+                    KillSwitchTripped(at, "RISK_KILL_SWITCH", self.risk.max_drawdown(), limit)
+                )
+            if violation is not None:
+                self.on_report(OrderRejected(order_id, violation, at))
+                return order_id
         self.connector.submit(
             OrderRequest(
                 order_id,
@@ -270,45 +481,123 @@ class ExecutionWorker:
                 quantity,
                 limit_price,
                 stop_price,
-                tif,
+                time_in_force,
                 expire_at,
                 reduce_only,
-                fraction,
-                self.fill_on_close and order_type is OrderType.MARKET,
+                equity_fraction,
+                fill_on_close,
                 at,
+                position_id,
+                oco_id,
             )
         )
+        return order_id
 
-    # -- venue reports ---------------------------------------------------------------------------
+    def submit_protective(
+        self,
+        group_id: str,
+        plan: TradePlanRecord,
+        side: Side,
+        order_type: OrderType,
+        quantity: Decimal,
+        limit_price: Decimal | None,
+        stop_price: Decimal | None,
+    ) -> str:
+        """One order of a plan's protective pair: reduce-only, OCO within its group."""
+        return self.submit_order(
+            group_id,
+            plan.symbol,
+            side,
+            order_type,
+            quantity,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            reduce_only=True,
+            position_id=plan.trade_plan_id,
+            oco_id=group_id,
+            check_risk=False,
+        )
+
+    def request_cancel(self, order_id: str, reason: str) -> None:
+        """Cancel a working order; a refused cancel is sent again at every bar's open."""
+        order = self.ledger.orders.get(order_id)
+        if order is None or not order.is_working:
+            return
+        self.cancels[order_id] = reason
+        self.connector.cancel(order_id, reason)
+
+    def request_replace(
+        self,
+        order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> None:
+        self.connector.replace(
+            order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price
+        )
+
     def on_report(self, report: VenueReport) -> None:
+        """The connector's listener: record the report, then react (after a pass)."""
         if isinstance(report, OrderFillReport):
             self._on_fill(report)
+        elif isinstance(report, MatchingStarted):
+            self._in_pass = True
+        elif isinstance(report, MatchingFinished):
+            self._in_pass = False
+            self._react()
         elif isinstance(report, OrderAccepted):
             self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.OPEN))
-            state = self._state_of(report.order_id)
-            group = self.ledger.groups[self._order_group[report.order_id]]
-            if group.status is GroupStatus.PENDING and state is not None:
+            group = self._group_of(report.order_id)
+            if group.status is GroupStatus.PENDING:
                 self.record(GroupStatusChanged(report.at, group.group_id, GroupStatus.ACTIVE))
         elif isinstance(report, OrderRejected):
             self.record(
                 OrderStatusChanged(report.at, report.order_id, OrderStatus.REJECTED, report.reason)
             )
-            self._order_ended(report.order_id, f"REJECTED {report.reason}")
+            self._order_ended(report.order_id)
         elif isinstance(report, OrderCancelled):
             self.record(
-                OrderStatusChanged(
-                    self.now(), report.order_id, OrderStatus.CANCELLED, report.reason
-                )
+                OrderStatusChanged(report.at, report.order_id, OrderStatus.CANCELLED, report.reason)
             )
-            self._order_ended(report.order_id, f"CANCELLED {report.reason}")
+            self._order_ended(report.order_id)
         elif isinstance(report, OrderExpired):
             self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.EXPIRED))
-            self._order_ended(report.order_id, "EXPIRED")
+            self._order_ended(report.order_id)
         elif isinstance(report, CancelRefused):
-            self.coordinator.cancel_refused(report.order_id, report.reason)
+            self.record(OrderCancelRefused(report.at, report.order_id, report.reason))
+            self.coordinator.refresh()
+        elif isinstance(report, OrderReplaced):
+            self.record(
+                OrderReplacedEvent(
+                    report.at,
+                    report.order_id,
+                    report.quantity,
+                    report.limit_price,
+                    report.stop_price,
+                )
+            )
+        elif isinstance(report, ReplaceRefused):
+            self.record(OrderReplaceRefused(report.at, report.order_id, report.reason))
+            order = self.ledger.orders.get(report.order_id)
+            if order is not None and order.is_working:
+                group = self.ledger.groups[order.group_id]
+                if group.role is GroupRole.PROTECTIVE:
+                    self.protection.dirty[group.trade_plan_id] = None
+                    self.coordinator.refresh()
+        elif isinstance(report, CostCharged):
+            if report.position_id in self.ledger.plans:
+                self.record(
+                    CostAccrued(
+                        report.at, report.position_id, report.symbol, report.amount, report.kind
+                    )
+                )
+            else:
+                logger.warning("cost %s on unknown position %s", report, report.position_id)
 
-    def _state_of(self, order_id: str) -> CommandState | None:
-        return self._group_command.get(self._order_group[order_id])
+    def _group_of(self, order_id: str) -> GroupRecord:
+        return self.ledger.groups[self.ledger.orders[order_id].group_id]
 
     def _on_fill(self, report: OrderFillReport) -> None:
         fill_id = self.ids.new("FIL", report.at)
@@ -325,72 +614,232 @@ class ExecutionWorker:
                 report.order_quantity,
             )
         )
-        group = self.ledger.groups[self._order_group[report.order_id]]
-        if report.order_quantity is not None:
-            group.target_quantity = report.order_quantity
-        state = self._group_command.get(group.group_id)
-        if state is None:
+        order = self.ledger.orders[report.order_id]
+        if not order.is_working:
+            self.cancels.pop(order.order_id, None)
+        group = self.ledger.groups[order.group_id]
+        role = group.role
+        if role is GroupRole.ENTRY:
+            state = self._group_command.get(group.group_id)
+            if state is not None:
+                if state.reference_price and state.side is not None:
+                    slip = state.side.sign * (float(report.price) / state.reference_price - 1)
+                    state.worst_slippage = max(state.worst_slippage, slip)
+                if state.ended:
+                    self.coordinator.late_fill(state, order, fill_id, report.quantity)
+                else:
+                    self._touch(state)
+        elif role is GroupRole.UNWIND:
+            leg = self._group_unwind.get(group.group_id)
+            if leg is not None:
+                self._touch_leg(leg)
+        self.protection.sync(group.trade_plan_id)
+        self.maybe_close_plan(group.trade_plan_id)
+
+    def _order_ended(self, order_id: str) -> None:
+        """A working order ended without filling completely (cancelled, expired, rejected)."""
+        self.cancels.pop(order_id, None)
+        group = self._group_of(order_id)
+        role = group.role
+        if role is GroupRole.ENTRY:
+            state = self._group_command.get(group.group_id)
+            if state is not None and not state.ended:
+                self._touch(state)
+        elif role is GroupRole.UNWIND:
+            leg = self._group_unwind.get(group.group_id)
+            if leg is not None:
+                self._touch_leg(leg)
+        else:
+            self.protection.on_order_ended(group.trade_plan_id)
+        self.maybe_close_plan(group.trade_plan_id)
+
+    def progress(self, group: GroupRecord) -> Progress:
+        """A group's orders summed up for its algorithm."""
+        orders = self.ledger.orders
+        working = ZERO
+        streak = 0
+        last_end: str | None = None
+        last_sent: int | None = None
+        for order_id in group.order_ids:
+            order = orders[order_id]
+            last_sent = order.created_at
+            if order.is_working:
+                working += order.remaining
+                last_end = None
+            elif order.status is OrderStatus.FILLED:
+                streak = 0
+                last_end = None
+            else:
+                streak += 1
+                last_end = _end_reason(order)
+        return Progress(
+            group.target_quantity,
+            group.filled_quantity,
+            working,
+            len(group.order_ids),
+            streak,
+            last_end,
+            last_sent,
+        )
+
+    def evaluate(self, state: CommandState, scheduled: bool) -> None:
+        """Decide a working command's next move from its group, its algorithm and the clock."""
+        if state.ended or state.group_id is None or state.algorithm is None:
             return
-        if state.ended:
-            self.coordinator.late_fill(state, report)
-        elif group.filled_quantity >= group.target_quantity:
-            self._complete_group(state)
-        self._maybe_close_plan(group.trade_plan_id)
-
-    def _order_ended(self, order_id: str, reason: str) -> None:
-        """A working order ended without filling completely."""
-        state = self._state_of(order_id)
-        group = self.ledger.groups[self._order_group[order_id]]
-        if state is not None and not state.ended:
-            if group.filled_quantity > 0 and state.command.execution_plan is not None:
-                ratio = group.filled_quantity / group.target_quantity
-                if ratio >= Decimal(repr(state.command.execution_plan.min_fill_ratio)):
-                    self._complete_group(state, partial=True)
-                    self._maybe_close_plan(group.trade_plan_id)
-                    return
-            self._fail_group(state, reason)
-        self._maybe_close_plan(group.trade_plan_id)
-
-    def _complete_group(self, state: CommandState, *, partial: bool = False) -> None:
-        assert state.group_id is not None
-        status = GroupStatus.PARTIAL if partial else GroupStatus.COMPLETED
-        self.record(GroupStatusChanged(self.now(), state.group_id, status))
-        self.coordinator.command_ended(state, GroupStatus.COMPLETED, None)
-
-    def _fail_group(self, state: CommandState, reason: str) -> None:
-        assert state.group_id is not None
         group = self.ledger.groups[state.group_id]
-        if not group.is_terminal:
-            self.record(GroupStatusChanged(self.now(), state.group_id, GroupStatus.FAILED, reason))
-        self.coordinator.command_ended(state, GroupStatus.FAILED, reason)
-        if state.trade_plan_id is not None:
-            self._maybe_close_plan(state.trade_plan_id)
+        if self._reached_target(state, group):
+            self._finish(state, GroupStatus.COMPLETED, None)
+            return
+        violation = self._slippage_violation(state, group)
+        if violation is not None:
+            self.end_early(state, violation, force_fail=True)
+            return
+        step = state.algorithm.step(self.progress(group), self.now(), scheduled)
+        if step.action is Action.SEND:
+            self._send_child(state, step.quantity)
+        elif step.action is Action.END:
+            reason = step.reason
+            if state.algorithm.is_sliced and not reason.startswith(("REJECTED", "CANCELLED")):
+                reason = f"CONSTRAINT_VIOLATED: {reason}"
+            self.end_early(state, reason)
 
-    def cancel_command(self, state: CommandState, reason: str, status: GroupStatus) -> None:
-        """End a working command: cancel its orders and mark its group."""
+    def _reached_target(self, state: CommandState, group: GroupRecord) -> bool:
+        if state.target_net is not None and state.trade_plan_id is not None:
+            plan = self.ledger.plans[state.trade_plan_id]
+            lot = self.instruments[plan.symbol].lot_size
+            if abs(state.target_net - plan.net) < lot:
+                return True
+        return group.target_quantity > 0 and group.filled_quantity >= group.target_quantity
+
+    def _slippage_violation(self, state: CommandState, group: GroupRecord) -> str | None:
+        """A sliced algorithm's hard slippage limit, against the decision bar's close."""
+        plan = state.command.execution_plan
+        algorithm = state.algorithm
+        reference = state.reference_price
+        if plan is None or algorithm is None or not algorithm.is_sliced or not reference:
+            return None
+        limit = plan.max_slippage_pct
+        worst = state.worst_slippage
+        if worst > limit + 1e-12:
+            return (
+                f"CONSTRAINT_VIOLATED: slippage {worst:.4%} against the decision close "
+                f"{reference} > max {limit:.4%}"
+            )
+        return None
+
+    def end_early(self, state: CommandState, reason: str, *, force_fail: bool = False) -> None:
+        """End a working command now (deadline, window, IOC, constraint): cancel the rest and
+        succeed when filled >= min_fill_ratio x target, else fail with ``reason``."""
+        if state.ended:
+            return
         if state.group_id is None:
+            self.coordinator.command_ended(state, GroupStatus.FAILED, reason)
             return
         group = self.ledger.groups[state.group_id]
         for order_id in group.order_ids:
-            if self.ledger.orders[order_id].is_working:
-                self.connector.cancel(order_id, reason)
-        if not group.is_terminal:
-            self.record(
-                GroupStatusChanged(
-                    self.now(),
-                    state.group_id,
-                    status,
-                    reason if status is GroupStatus.FAILED else None,
-                )
-            )
+            self.request_cancel(order_id, reason.split(":", 1)[0])
+        if not force_fail and self._reached_target(state, group):
+            self._finish(state, GroupStatus.COMPLETED, None)
+            return
+        plan = state.command.execution_plan
+        ratio = Decimal(repr(plan.min_fill_ratio)) if plan is not None else Decimal(1)
+        filled = group.filled_quantity
+        target = group.target_quantity
+        if not force_fail and filled > 0 and target > 0 and filled >= ratio * target:
+            self._finish(state, GroupStatus.PARTIAL, None)
+            return
+        self._finish(state, GroupStatus.FAILED, reason)
 
-    def _maybe_close_plan(self, trade_plan_id: str) -> None:
-        plan = self.ledger.plans[trade_plan_id]
-        if (
-            plan.status == "ACTIVE"
-            and plan.net == 0
-            and not self.ledger.has_working_command(trade_plan_id)
-        ):
-            for order in self.ledger.working_orders(trade_plan_id):
-                self.connector.cancel(order.order_id, "PLAN_FLAT")
-            self.record(TradePlanClosed(self.now(), trade_plan_id))
+    def _finish(self, state: CommandState, status: GroupStatus, reason: str | None) -> None:
+        """Record the group's end and hand the command's outcome to the coordinator."""
+        if state.group_id is not None:
+            group = self.ledger.groups[state.group_id]
+            if not group.is_terminal:
+                self.record(GroupStatusChanged(self.now(), group.group_id, status, reason))
+        outcome = GroupStatus.COMPLETED if status is GroupStatus.PARTIAL else status
+        self.coordinator.command_ended(state, outcome, reason, group_status=status)
+
+    def close_group(self, state: CommandState, status: GroupStatus, reason: str) -> None:
+        """Mark a command's group ended from outside (coordination, supersession)."""
+        if state.group_id is None:
+            return
+        group = self.ledger.groups[state.group_id]
+        if not group.is_terminal:
+            failure = reason if status is GroupStatus.FAILED else None
+            self.record(GroupStatusChanged(self.now(), group.group_id, status, failure))
+
+    def cancel_orders(self, state: CommandState, reason: str) -> None:
+        """Cancel whatever of a command's group still works."""
+        if state.group_id is None:
+            return
+        for order_id in self.ledger.groups[state.group_id].order_ids:
+            self.request_cancel(order_id, reason)
+
+    def command_ended(self, state: CommandState) -> None:
+        """Called by the coordinator once a command has ended: plans and protection follow."""
+        trade_plan_id = state.trade_plan_id
+        if trade_plan_id is None:
+            return
+        if state.command.scope is LegScope.CLOSE_EXISTING:
+            self.protection.resume(trade_plan_id)
+        self.maybe_close_plan(trade_plan_id)
+
+    def open_unwind_group(self, leg: UnwindLeg, quantity: Decimal) -> str:
+        at = self.now()
+        group_id = self.ids.new("EXG", at)
+        self.record(
+            GroupCreated(
+                at,
+                group_id,
+                leg.trade_plan_id,
+                leg.command.command.command_id,
+                leg.command.batch.batch_id,
+                GroupRole.UNWIND,
+                ExecutionAlgorithm.SINGLE,
+                quantity,
+            )
+        )
+        self._group_unwind[group_id] = leg
+        return group_id
+
+    def send_unwind(self, leg: UnwindLeg, quantity: Decimal) -> None:
+        """A market order reversing ``quantity`` of the leg's fills (signed by ``leg.side``)."""
+        assert leg.group_id is not None
+        plan = self.ledger.plans[leg.trade_plan_id]
+        reduces = (plan.net > 0) == (leg.side is Side.SELL) and plan.net != 0
+        self.submit_order(
+            leg.group_id,
+            plan.symbol,
+            leg.side,
+            OrderType.MARKET,
+            quantity,
+            reduce_only=reduces,
+            position_id=plan.trade_plan_id,
+            check_risk=False,
+        )
+
+    def maybe_close_plan(self, trade_plan_id: str) -> None:
+        """Close a plan that is flat with no working command, order or unwind."""
+        plan = self.ledger.plans.get(trade_plan_id)
+        if plan is None or plan.status is not TradePlanStatus.ACTIVE or plan.net != 0:
+            return
+        if self.coordinator.holds_plan(trade_plan_id):
+            return
+        ledger = self.ledger
+        for group_id in plan.group_ids:
+            group = ledger.groups[group_id]
+            if group.role is GroupRole.PROTECTIVE:
+                continue
+            if not group.is_terminal:
+                return
+            if any(ledger.orders[o].is_working for o in group.order_ids):
+                return
+        self.protection.sync(trade_plan_id)
+        self.record(TradePlanClosed(self.now(), trade_plan_id))
+
+
+def _end_reason(order: OrderRecord) -> str:
+    code = _TERMINAL_END.get(order.status, str(order.status))
+    if order.status is OrderStatus.EXPIRED:
+        return code
+    return f"{code}: {order.status_reason}" if order.status_reason else code

@@ -271,3 +271,142 @@ class BatchEnded(JournalEvent):
     status: GroupStatus
     failed_command_id: str | None = None
     reason: str | None = None
+
+
+@journal_event
+@dataclass(slots=True)
+class OrderReplaced(JournalEvent):
+    """A cancel-replace (amend) took effect; the order keeps its id with these terms.
+
+    ``quantity`` is the new total (filled part included); a trailing stop moves this way.
+    """
+
+    kind: ClassVar[str] = "order_replaced"
+    id_field: ClassVar[str] = "order_id"
+    at: int
+    order_id: str
+    quantity: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+
+
+@journal_event
+@dataclass(slots=True)
+class OrderCancelRefused(JournalEvent):
+    """The venue refused a cancel; the order works on and the cancel is sent again next bar."""
+
+    kind: ClassVar[str] = "order_cancel_refused"
+    id_field: ClassVar[str] = "order_id"
+    projected: ClassVar[bool] = False
+    at: int
+    order_id: str
+    reason: str
+
+
+@journal_event
+@dataclass(slots=True)
+class OrderReplaceRefused(JournalEvent):
+    """The venue refused a cancel-replace; the order works on with its old terms."""
+
+    kind: ClassVar[str] = "order_replace_refused"
+    id_field: ClassVar[str] = "order_id"
+    projected: ClassVar[bool] = False
+    at: int
+    order_id: str
+    reason: str
+
+
+@journal_event
+@dataclass(slots=True)
+class GroupResized(JournalEvent):
+    """A group's target changed: a protective pair follows |net|, an unwind takes a late fill."""
+
+    kind: ClassVar[str] = "group_resized"
+    id_field: ClassVar[str] = "group_id"
+    at: int
+    group_id: str
+    target_quantity: Decimal
+
+
+@journal_event
+@dataclass(slots=True)
+class ExitLevelsSet(JournalEvent):
+    """A trade plan's protective levels (absolute prices; None: no such level)."""
+
+    kind: ClassVar[str] = "exit_levels_set"
+    id_field: ClassVar[str] = "trade_plan_id"
+    at: int
+    trade_plan_id: str
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+
+
+@journal_event
+@dataclass(slots=True)
+class CostAccrued(JournalEvent):
+    """A carrying cost charged on a plan's position (``kind`` BORROW: a short's daily borrow)."""
+
+    kind: ClassVar[str] = "cost_accrued"
+    id_field: ClassVar[str] = "trade_plan_id"
+    at: int
+    trade_plan_id: str
+    symbol: str
+    amount: Decimal
+    cost_kind: str
+
+
+@journal_event
+@dataclass(slots=True)
+class LateFill(JournalEvent):
+    """The fill ``fill_id`` arrived after its command had ended (follows its OrderFilled)."""
+
+    kind: ClassVar[str] = "late_fill"
+    id_field: ClassVar[str] = "fill_id"
+    ref_field: ClassVar[str | None] = "group_id"
+    projected: ClassVar[bool] = False
+    at: int
+    fill_id: str
+    order_id: str
+    group_id: str
+    command_id: str | None
+    unwound: bool
+
+
+@journal_event
+@dataclass(slots=True)
+class UnwindStarted(JournalEvent):
+    """A failed COORDINATED batch reverses its fills on every leg (UNWIND groups follow)."""
+
+    kind: ClassVar[str] = "unwind_started"
+    id_field: ClassVar[str] = "batch_id"
+    projected: ClassVar[bool] = False
+    at: int
+    batch_id: str
+    failed_command_id: str
+    reason: str
+
+
+@journal_event
+@dataclass(slots=True)
+class UnwindCompleted(JournalEvent):
+    """Every UNWIND group of the batch is done: its net contribution is back to zero."""
+
+    kind: ClassVar[str] = "unwind_completed"
+    id_field: ClassVar[str] = "batch_id"
+    projected: ClassVar[bool] = False
+    at: int
+    batch_id: str
+
+
+@journal_event
+@dataclass(slots=True)
+class KillSwitchTripped(JournalEvent):
+    """The drawdown kill switch stopped new entries for the rest of the run."""
+
+    kind: ClassVar[str] = "kill_switch_tripped"
+    id_field: ClassVar[str] = "rule"
+    projected: ClassVar[bool] = False
+    at: int
+    rule: str
+    drawdown: float
+    limit: float

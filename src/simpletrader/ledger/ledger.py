@@ -17,10 +17,14 @@ from simpletrader.core.enums import GroupRole, GroupStatus, OrderStatus, TradePl
 from simpletrader.core.errors import ExecutionError
 from simpletrader.journal.events import (
     EVENT_TYPES,
+    CostAccrued,
+    ExitLevelsSet,
     GroupCreated,
+    GroupResized,
     GroupStatusChanged,
     JournalEvent,
     OrderFilled,
+    OrderReplaced,
     OrderStatusChanged,
     OrderSubmitted,
     TradePlanClosed,
@@ -47,6 +51,7 @@ class Ledger:
         self.starting_cash = starting_cash
         self.cash = starting_cash
         self.fees = ZERO
+        self.carry_costs = ZERO
         self.realized_pnl = ZERO
         self.positions: dict[str, Decimal] = {}
         self.plans: dict[str, TradePlanRecord] = {}
@@ -222,6 +227,30 @@ class Ledger:
             )
         )
 
+    def _on_order_replaced(self, e: OrderReplaced) -> None:
+        order = self.orders[e.order_id]
+        order.quantity = e.quantity
+        order.limit_price = e.limit_price
+        order.stop_price = e.stop_price
+        order.updated_at = e.at
+
+    def _on_group_resized(self, e: GroupResized) -> None:
+        group = self.groups[e.group_id]
+        group.target_quantity = e.target_quantity
+        group.updated_at = e.at
+
+    def _on_exit_levels_set(self, e: ExitLevelsSet) -> None:
+        plan = self.plans[e.trade_plan_id]
+        plan.stop_loss = e.stop_loss
+        plan.take_profit = e.take_profit
+
+    def _on_cost_accrued(self, e: CostAccrued) -> None:
+        # A carrying cost (borrow on a short) is cash out of the account and a cost of the plan.
+        self.plans[e.trade_plan_id].carry_costs += e.amount
+        self.carry_costs += e.amount
+        self.cash -= e.amount
+        self._cash_f = float(self.cash)
+
     # -- marking -----------------------------------------------------------------------------
     def attach_prices(self, closes: Mapping[str, memoryview]) -> None:
         """Give the ledger the close series it marks positions against."""
@@ -315,6 +344,7 @@ class Ledger:
         return (
             self.cash,
             self.fees,
+            self.carry_costs,
             self.realized_pnl,
             tuple(sorted(self.positions.items())),
             tuple(_slots(p) for p in self.plans.values()),

@@ -43,6 +43,7 @@ class TradePlanRecord:
 
     __slots__ = (
         "average_price",
+        "carry_costs",
         "closed_at",
         "created_at",
         "direction",
@@ -85,6 +86,7 @@ class TradePlanRecord:
         self.average_price = ZERO
         self.realized_pnl = ZERO
         self.fees = ZERO
+        self.carry_costs = ZERO  # borrow on shorts: journaled CostAccrued entries
         self.stop_loss: Decimal | None = None
         self.take_profit: Decimal | None = None
         self.group_ids: list[str] = []

@@ -1,141 +1,292 @@
 """The simulated venue: deterministic fills on bars, with costs (DESIGN.md §5).
 
-Matching happens at a bar's open and through its range, orders in submission order. Cash is
-checked at fill at the fill price; equity-fraction orders are re-sized from the fill price and
-clipped to what cash allows before that check. Random streams (slippage noise, faults) are
-seeded and separate from the id stream.
+The engine drives it bar by bar: :meth:`SimulatedVenue.match_open` matches every eligible
+working order at a bar's open and through its range, orders in submission order;
+:meth:`SimulatedVenue.match_close` fills ``fill_on_close`` market orders at the close;
+:meth:`SimulatedVenue.charge_carry` charges borrow on shorts once per UTC day. Each pass is
+bracketed by ``MatchingStarted`` / ``MatchingFinished`` reports.
+
+Fill rules (buy side; sell mirrored):
+
+- MARKET fills at the open of the first bar whose open is at or after submission + latency,
+  plus half the spread and the slippage, as taker (or at the close with ``fill_on_close``).
+- LIMIT fills when low <= limit, at min(open, limit): taker at the open, maker otherwise.
+- STOP triggers when high >= stop and fills at max(open, stop) plus half-spread and slippage.
+- STOP_LIMIT triggers like a stop and rests as a limit from the next bar.
+- An OCO pair with both levels inside one bar: a level the open already passed fills at the
+  open; otherwise the adverse one (the stop) fills. A complete fill cancels the sibling.
+- Orders submitted in reaction to a fill at a bar's open (the protective pair an entry arms)
+  are matched against the rest of that bar; any other order submitted during a pass waits for
+  the next bar.
+
+Cash and margin are checked at fill, at the fill price; an equity-fraction order is first
+re-sized from the fill price and clipped to what they allow. A reduce-only fill is clipped to
+its plan's remaining |net|. Prices that costs move off the data's grid are rounded to the
+tick; order prices are rounded to the tick and quantities floored to the lot at submission.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from random import Random
+from typing import TYPE_CHECKING, Protocol
 
 from simpletrader.core.enums import Liquidity, OrderType, Side, TimeInForce
+from simpletrader.core.errors import ConfigError
 from simpletrader.execution.connectors.base import (
+    CancelRefused,
+    CostCharged,
     Listener,
+    MatchingFinished,
+    MatchingStarted,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
     OrderFillReport,
     OrderRejected,
+    OrderReplaced,
     OrderRequest,
+    ReplaceRefused,
     VenueReport,
 )
+from simpletrader.execution.faults import FaultConfig, FaultInjector
 
 if TYPE_CHECKING:
+    from simpletrader.core.clock import Clock
     from simpletrader.data.bars import Bars
     from simpletrader.data.instruments import Instrument
-    from simpletrader.ledger.ledger import Ledger
 
+ZERO = Decimal(0)
+ONE = Decimal(1)
 _BPS = Decimal("0.0001")
+_FEE_QUANTUM = Decimal("0.00000001")
 _NS_PER_DAY = 86_400 * 1_000_000_000
+_NEVER = 2**62
+_DAYS_PER_YEAR = Decimal(365)
+
+
+class PositionLike(Protocol):
+    @property
+    def net(self) -> Decimal: ...
+
+
+class Account(Protocol):
+    """What the venue reads of the account it trades for (the ledger in a backtest)."""
+
+    @property
+    def cash(self) -> Decimal: ...
+    @property
+    def positions(self) -> Mapping[str, Decimal]: ...
+    @property
+    def plans(self) -> Mapping[str, PositionLike]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class CostModel:
-    """Fees (bps of notional + per unit, with a minimum), half-spread and slippage on takers."""
+    """Trading and carrying costs.
 
-    fee_bps: Decimal = Decimal(0)
-    fee_per_unit: Decimal = Decimal(0)
-    fee_minimum: Decimal = Decimal(0)
-    spread_bps: Decimal = Decimal(0)
-    slippage_bps: Decimal = Decimal(0)
+    Fees: ``fee_bps`` of notional plus ``fee_per_unit`` per unit, at least ``fee_minimum`` per
+    fill, rounded half-up to 1e-8 of the account currency. Takers (market and
+    triggered stop orders) pay half of ``spread_bps`` plus ``slippage_bps``, plus a uniform
+    draw in ±``slippage_noise_bps`` from the slippage stream. Shorts pay
+    ``borrow_bps_per_year`` of their value (at the last close) per calendar day, / 365.
+    """
+
+    fee_bps: Decimal = ZERO
+    fee_per_unit: Decimal = ZERO
+    fee_minimum: Decimal = ZERO
+    spread_bps: Decimal = ZERO
+    slippage_bps: Decimal = ZERO
+    slippage_noise_bps: Decimal = ZERO
+    borrow_bps_per_year: Decimal = ZERO
     fee_asset: str = "USD"
 
     def fee(self, quantity: Decimal, price: Decimal, multiplier: Decimal) -> Decimal:
+        """The fee of one fill."""
         raw = quantity * price * multiplier * self.fee_bps * _BPS + quantity * self.fee_per_unit
-        fee = max(raw, self.fee_minimum) if raw > 0 or self.fee_minimum > 0 else raw
-        return fee.quantize(Decimal("0.00000001"), rounding=ROUND_HALF_UP)
+        return max(raw, self.fee_minimum).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
 
     @property
     def taker_markup(self) -> Decimal:
-        """Fraction added to a taker's price: half the spread plus slippage."""
+        """Fraction added to a taker's price: half the spread plus the fixed slippage."""
         return (self.spread_bps / 2 + self.slippage_bps) * _BPS
 
 
 @dataclass(frozen=True, slots=True)
+class MarginModel:
+    """Equity must cover ``long`` x long notional + ``short`` x short notional after a fill.
+
+    1 and 1 (the default) is a cash account that may short up to its equity; 0.5 on longs
+    allows 2x leverage. Checked only on fills that increase a position.
+    """
+
+    long: Decimal = ONE
+    short: Decimal = ONE
+
+    def __post_init__(self) -> None:
+        if self.long <= 0 or self.short <= 0:
+            raise ConfigError(
+                f"execution.margin: requirements must be > 0 (long {self.long}, short {self.short})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class VenueConfig:
+    """``participation_cap``: at most this fraction of a bar's volume fills per order and bar
+    (None: no cap; a bar with zero volume has no volume data and is not capped)."""
+
     latency_ns: int = 0
-    costs: CostModel = CostModel()
+    costs: CostModel = field(default_factory=CostModel)
+    margin: MarginModel = field(default_factory=MarginModel)
+    participation_cap: float | None = None
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.latency_ns < 0:
+            raise ConfigError(f"execution.venue.latency: {self.latency_ns} ns must be >= 0")
+        cap = self.participation_cap
+        if cap is not None and not 0.0 < cap <= 1.0:
+            raise ConfigError(f"execution.venue.participation_cap: {cap} is not in (0, 1]")
 
 
 class _Working:
     """A resting order inside the venue."""
 
-    __slots__ = ("eligible_at", "filled", "passes", "request", "triggered")
+    __slots__ = (
+        "active",
+        "close_index",
+        "eligible_at",
+        "filled",
+        "request",
+        "resized",
+        "seen",
+        "triggered",
+        "unreported",
+    )
 
     def __init__(self, request: OrderRequest, eligible_at: int) -> None:
         self.request = request
         self.eligible_at = eligible_at
-        self.filled = Decimal(0)
+        self.filled = ZERO
         self.triggered = False
-        self.passes = 0
+        self.resized = False
+        self.unreported = False
+        self.active = True
+        self.seen = -1
+        self.close_index = -1
 
 
 class SimulatedVenue:
-    """A connector that fills against bars. The engine drives it bar by bar."""
+    """A connector that fills against bars, deterministic for ``config.seed``."""
 
     def __init__(
         self,
         bars: Mapping[str, Bars],
         instruments: Mapping[str, Instrument],
-        account: Ledger,
+        account: Account,
         config: VenueConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        self._bars = dict(bars)
         self._instruments = dict(instruments)
         self._account = account
         self.config = config or VenueConfig()
+        self._clock = clock
         self._listener: Listener | None = None
         self._working: list[_Working] = []
         self._by_id: dict[str, _Working] = {}
+        self._oco: dict[str, list[_Working]] = {}
+        self.has_working = False
+        self._count = 0
+        self._symbols = frozenset(bars)
         symbol0 = next(iter(bars))
         self._timestamps = bars[symbol0].timestamps
         self._o = {s: b.open.data for s, b in bars.items()}
         self._h = {s: b.high.data for s, b in bars.items()}
         self._l = {s: b.low.data for s, b in bars.items()}
         self._c = {s: b.close.data for s, b in bars.items()}
+        self._v = {s: b.volume.data for s, b in bars.items()}
+        self.faults = FaultInjector(self.config.faults, self.config.seed)
+        self._faulty = self.config.faults.enabled
+        costs = self.config.costs
+        self._markup = costs.taker_markup
+        self._noise = costs.slippage_noise_bps * _BPS
+        self._slippage_rng = Random(f"{self.config.seed}:venue:slippage")
+        self._borrow = costs.borrow_bps_per_year * _BPS / _DAYS_PER_YEAR
+        self._shorts: dict[str, tuple[str, int]] = {}
+        self.next_charge_ns = _NEVER
+        self._passes = 0
+        self._in_pass = False
+        self._pass_ts = 0
+        self._pass_index = 0
+        self._pass_marks: dict[str, memoryview] = self._o
+        self._open_fill = False
 
-    # -- Connector ----------------------------------------------------------------------------
     def connect(self, listener: Listener) -> None:
         self._listener = listener
 
     def _emit(self, report: VenueReport) -> None:
-        assert self._listener is not None, "connect() the venue before trading"
+        if self._listener is None:
+            raise ConfigError("connect() the venue to a listener before trading")
         self._listener(report)
+
+    def _now(self) -> int:
+        if self._in_pass:
+            return self._pass_ts
+        return self._clock.now_ns() if self._clock is not None else 0
 
     def submit(self, order: OrderRequest) -> None:
         at = order.submitted_at
         instrument = self._instruments.get(order.symbol)
-        if instrument is None or order.symbol not in self._bars:
+        if instrument is None or order.symbol not in self._symbols:
             self._emit(OrderRejected(order.order_id, f"UNKNOWN_SYMBOL {order.symbol}", at))
             return
-        if order.quantity <= 0:
-            self._emit(OrderRejected(order.order_id, "INVALID_QUANTITY", at))
-            return
+        order.quantity = instrument.floor_quantity(order.quantity)
         if order.quantity < instrument.lot_size:
             self._emit(
                 OrderRejected(
                     order.order_id,
-                    f"BELOW_MIN_LOT {order.quantity} < lot {instrument.lot_size}",
+                    f"BELOW_MIN_LOT quantity {order.quantity} < lot {instrument.lot_size}",
                     at,
                 )
             )
             return
-        self._emit(OrderAccepted(order.order_id, at))
-        working = _Working(order, at + self.config.latency_ns)
+        if order.limit_price is not None:
+            order.limit_price = instrument.round_price(order.limit_price)
+        if order.stop_price is not None:
+            order.stop_price = instrument.round_price(order.stop_price)
+        if self._faulty:
+            reason = self.faults.rejection(order.symbol, at)
+            if reason is not None:
+                self._emit(OrderRejected(order.order_id, reason, at))
+                return
+        eligible = at + self.config.latency_ns
+        if self._in_pass and not self._open_fill:
+            # Sent during a pass but not in reaction to a fill at the open: next bar.
+            eligible = max(eligible, self._pass_ts + 1)
+        working = _Working(order, eligible)
         self._working.append(working)
         self._by_id[order.order_id] = working
+        if order.oco_id is not None:
+            self._oco.setdefault(order.oco_id, []).append(working)
+        self._count += 1
+        self.has_working = True
+        self._emit(OrderAccepted(order.order_id, at))
 
     def cancel(self, order_id: str, reason: str) -> None:
-        working = self._by_id.pop(order_id, None)
+        working = self._by_id.get(order_id)
         if working is None:
             return
-        self._working.remove(working)
-        self._emit(OrderCancelled(order_id, reason, working.request.submitted_at))
+        at = self._now()
+        if self._faulty:
+            refusal = self.faults.cancel_refusal(working.request.symbol, at)
+            if refusal is not None:
+                self._emit(CancelRefused(order_id, refusal, at))
+                return
+        self._remove(working)
+        self._emit(OrderCancelled(order_id, reason, at))
 
     def replace(
         self,
@@ -145,29 +296,55 @@ class SimulatedVenue:
         limit_price: Decimal | None = None,
         stop_price: Decimal | None = None,
     ) -> None:
-        working = self._by_id[order_id]
+        at = self._now()
+        working = self._by_id.get(order_id)
+        if working is None:
+            self._emit(ReplaceRefused(order_id, "UNKNOWN_ORDER not working", at))
+            return
         req = working.request
+        instrument = self._instruments[req.symbol]
+        if self._faulty:
+            refusal = self.faults.replace_refusal(req.symbol, at)
+            if refusal is not None:
+                self._emit(ReplaceRefused(order_id, refusal, at))
+                return
         if quantity is not None:
+            quantity = instrument.floor_quantity(quantity)
+            if quantity <= working.filled:
+                self._emit(
+                    ReplaceRefused(
+                        order_id,
+                        f"INVALID_QUANTITY {quantity} <= filled {working.filled}",
+                        at,
+                    )
+                )
+                return
             req.quantity = quantity
         if limit_price is not None:
-            req.limit_price = limit_price
+            req.limit_price = instrument.round_price(limit_price)
         if stop_price is not None:
-            req.stop_price = stop_price
-
-    # -- matching -------------------------------------------------------------------------------
-    @property
-    def has_working(self) -> bool:
-        return bool(self._working)
+            req.stop_price = instrument.round_price(stop_price)
+        self._emit(OrderReplaced(order_id, req.quantity, req.limit_price, req.stop_price, at))
 
     def working_ids(self) -> list[str]:
-        return [w.request.order_id for w in self._working]
+        """Ids of the orders working in the venue, in submission order."""
+        return [w.request.order_id for w in self._working if w.active]
+
+    def working_request(self, order_id: str) -> OrderRequest | None:
+        working = self._by_id.get(order_id)
+        return working.request if working is not None else None
 
     def match_open(self, index: int) -> None:
         """Match every eligible working order against bar ``index`` (open, then range)."""
         ts = int(self._timestamps[index])
-        for working in list(self._working):
-            if working.request.order_id not in self._by_id:
-                continue  # cancelled by a reaction to an earlier fill on this bar
+        self._begin(index, ts, self._o)
+        working_list = self._working
+        k = 0
+        while k < len(working_list):
+            working = working_list[k]
+            k += 1
+            if not working.active or working.seen == self._passes:
+                continue
             req = working.request
             if working.eligible_at > ts or req.fill_on_close:
                 continue
@@ -175,30 +352,97 @@ class SimulatedVenue:
                 self._remove(working)
                 self._emit(OrderExpired(req.order_id, ts))
                 continue
-            working.passes += 1
-            self._match(working, index, ts)
-            if (
-                req.time_in_force is TimeInForce.IOC
-                and req.order_id in self._by_id
-                and working.passes >= 1
-            ):
+            working.seen = self._passes
+            if req.oco_id is not None and len(self._oco.get(req.oco_id, ())) > 1:
+                self._match_oco(working, index, ts)
+            else:
+                self._match(working, index, ts)
+            if req.time_in_force is TimeInForce.IOC and working.active:
                 self._remove(working)
                 self._emit(OrderCancelled(req.order_id, "IOC_UNFILLED", ts))
+        self._end(ts)
 
     def match_close(self, index: int, close_ns: int) -> None:
-        """Fill the ``fill_on_close`` market orders at bar ``index``'s close."""
-        for working in list(self._working):
-            req = working.request
-            if req.fill_on_close and req.order_type is OrderType.MARKET:
-                price = self._c[req.symbol][index]
-                self._fill_market(working, index, price, close_ns)
+        """Fill the ``fill_on_close`` market orders at bar ``index``'s close.
 
-    def _expired(self, req: OrderRequest, ts: int) -> bool:
-        if req.time_in_force is TimeInForce.GTD and req.expire_at is not None:
+        Orders the reactions to one pass send with ``fill_on_close`` (the next command of a
+        sequential batch, say) get another pass at the same close.
+        """
+        while True:
+            due = [
+                w
+                for w in self._working
+                if w.active
+                and w.request.fill_on_close
+                and w.request.order_type is OrderType.MARKET
+                and w.request.submitted_at <= close_ns
+                and w.close_index != index
+            ]
+            if not due:
+                return
+            self._begin(index, close_ns, self._c)
+            for working in due:
+                if not working.active:
+                    continue
+                working.close_index = index  # one close pass per bar and order
+                req = working.request
+                self._fill_taker(working, index, self._c[req.symbol][index], close_ns, False)
+                if req.time_in_force is TimeInForce.IOC and working.active:
+                    self._remove(working)
+                    self._emit(OrderCancelled(req.order_id, "IOC_UNFILLED", close_ns))
+            self._end(close_ns)
+
+    def _begin(self, index: int, ts: int, marks: dict[str, memoryview]) -> None:
+        self._passes += 1
+        self._in_pass = True
+        self._pass_ts = ts
+        self._pass_index = index
+        self._pass_marks = marks
+        if len(self._working) > 2 * self._count + 8:
+            self._working = [w for w in self._working if w.active]
+        self._emit(MatchingStarted(ts))
+
+    def _end(self, ts: int) -> None:
+        self._in_pass = False
+        self._emit(MatchingFinished(ts))
+
+    @staticmethod
+    def _expired(req: OrderRequest, ts: int) -> bool:
+        tif = req.time_in_force
+        if tif is TimeInForce.GTD and req.expire_at is not None:
             return ts >= req.expire_at
-        if req.time_in_force is TimeInForce.DAY:
+        if tif is TimeInForce.DAY:
             return ts // _NS_PER_DAY > req.submitted_at // _NS_PER_DAY
         return False
+
+    def _match_oco(self, working: _Working, index: int, ts: int) -> None:
+        """Both-levels rule for a one-cancels-other group met in one bar."""
+        req = working.request
+        group = [
+            w
+            for w in self._oco[req.oco_id or ""]
+            if w.active
+            and w.eligible_at <= ts
+            and not w.request.fill_on_close
+            and not self._expired(w.request, ts)
+        ]
+        for w in group:
+            w.seen = self._passes
+        sym = req.symbol
+        o, h, lo = self._o[sym][index], self._h[sym][index], self._l[sym][index]
+        at_open = [w for w in group if _reaches(w.request, o, o)]
+        if at_open:
+            stops = [w for w in at_open if w.request.order_type is not OrderType.LIMIT]
+            self._match((stops or at_open)[0], index, ts)
+            return
+        in_range = [w for w in group if _reaches(w.request, h, lo)]
+        if len(in_range) > 1:
+            stops = [w for w in in_range if w.request.order_type is not OrderType.LIMIT]
+            self._match((stops or in_range)[0], index, ts)
+            return
+        for w in group:
+            if w.active:
+                self._match(w, index, ts)
 
     def _match(self, working: _Working, index: int, ts: int) -> None:
         req = working.request
@@ -206,7 +450,7 @@ class SimulatedVenue:
         o = self._o[sym][index]
         kind = req.order_type
         if kind is OrderType.MARKET:
-            self._fill_market(working, index, o, ts)
+            self._fill_taker(working, index, o, ts, True)
             return
         h = self._h[sym][index]
         lo = self._l[sym][index]
@@ -215,98 +459,314 @@ class SimulatedVenue:
             assert req.stop_price is not None
             stop = float(req.stop_price)
             if (h >= stop) if buy else (lo <= stop):
-                working.triggered = True  # rests as a limit from the next bar
+                working.triggered = True
+                working.eligible_at = ts + 1  # rests as a limit from the next bar
             return
         if kind is OrderType.STOP:
             assert req.stop_price is not None
             stop = float(req.stop_price)
             if buy and h >= stop:
-                self._fill_taker(working, index, max(o, stop), ts)
+                self._fill_taker(working, index, max(o, stop), ts, o >= stop)
             elif not buy and lo <= stop:
-                self._fill_taker(working, index, min(o, stop), ts)
+                self._fill_taker(working, index, min(o, stop), ts, o <= stop)
             return
         assert req.limit_price is not None
         limit = float(req.limit_price)
         if buy and lo <= limit:
             if o <= limit:
-                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts)
+                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts, True)
             else:
-                self._fill(working, index, req.limit_price, Liquidity.MAKER, ts)
+                self._fill(working, index, req.limit_price, Liquidity.MAKER, ts, False)
         elif not buy and h >= limit:
             if o >= limit:
-                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts)
+                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts, True)
             else:
-                self._fill(working, index, req.limit_price, Liquidity.MAKER, ts)
+                self._fill(working, index, req.limit_price, Liquidity.MAKER, ts, False)
 
-    def _fill_market(self, working: _Working, index: int, price: float, ts: int) -> None:
-        self._fill_taker(working, index, price, ts)
-
-    def _fill_taker(self, working: _Working, index: int, price: float, ts: int) -> None:
+    def _fill_taker(
+        self, working: _Working, index: int, price: float, ts: int, at_open: bool
+    ) -> None:
         base = Decimal(repr(price))
-        markup = self.config.costs.taker_markup
+        markup = self._markup
+        if self._noise:
+            draw = Decimal(repr(round(self._slippage_rng.uniform(-1.0, 1.0), 6)))
+            markup += draw * self._noise
         if markup:
             # Spread and slippage move the price off the data's grid: round back to the tick.
             sign = 1 if working.request.side is Side.BUY else -1
             instrument = self._instruments[working.request.symbol]
             base = instrument.round_price(base * (1 + sign * markup))
-        self._fill(working, index, base, Liquidity.TAKER, ts)
+            if base <= 0:
+                base = instrument.tick_size
+        self._fill(working, index, base, Liquidity.TAKER, ts, at_open)
 
     def _fill(
-        self, working: _Working, index: int, price: Decimal, liquidity: Liquidity, ts: int
+        self,
+        working: _Working,
+        index: int,
+        price: Decimal,
+        liquidity: Liquidity,
+        ts: int,
+        at_open: bool,
     ) -> None:
         req = working.request
-        instrument = self._instruments[req.symbol]
+        sym = req.symbol
+        instrument = self._instruments[sym]
+        lot = instrument.lot_size
         multiplier = instrument.multiplier
-        costs = self.config.costs
+        room: Decimal | None = None
+        cap = self.config.participation_cap
+        if cap is not None:
+            volume = self._v[sym][index]
+            if volume > 0:
+                room = instrument.floor_quantity(Decimal(repr(cap * volume)))
+                if room < lot:
+                    return  # the bar's volume is used up: the order works on
+        if (
+            req.equity_fraction is not None
+            and not working.resized
+            and not self._resize(working, index, price)
+        ):
+            return
         quantity = req.quantity - working.filled
-        resized: Decimal | None = None
-        if req.equity_fraction is not None and working.filled == 0:
-            equity = Decimal(repr(self._account.equity_at(self._marks(index))))
-            quantity = instrument.floor_quantity(
-                Decimal(repr(req.equity_fraction)) * equity / (price * multiplier)
-            )
         if req.reduce_only:
-            held = abs(self._account.net(req.symbol))
-            quantity = min(quantity, instrument.floor_quantity(held))
-            if quantity <= 0:
+            held = (
+                self._account.plans[req.position_id].net
+                if req.position_id is not None and req.position_id in self._account.plans
+                else self._account.positions.get(sym, ZERO)
+            )
+            reducing = held > 0 if req.side is Side.SELL else held < 0
+            available = instrument.floor_quantity(abs(held)) if reducing else ZERO
+            if available <= 0:
                 self._remove(working)
                 self._emit(OrderCancelled(req.order_id, "REDUCE_ONLY_NOTHING_TO_REDUCE", ts))
                 return
-        if req.side is Side.BUY and not req.reduce_only:
-            cash = self._account.cash
-            unit_cost = price * multiplier * (1 + costs.fee_bps * _BPS) + costs.fee_per_unit
-            affordable = instrument.floor_quantity(
-                max(cash - costs.fee_minimum, Decimal(0)) / unit_cost
-            )
-            if req.equity_fraction is not None:
-                quantity = min(quantity, affordable)
-            if quantity < instrument.lot_size or quantity > affordable:
-                self._remove(working)
-                self._emit(
-                    OrderRejected(
-                        req.order_id,
-                        f"INSUFFICIENT_FUNDS need {quantity * price * multiplier:.2f}, "
-                        f"cash {cash:.2f}",
+            quantity = min(quantity, available)
+        if room is not None:
+            quantity = min(quantity, room)
+        if self._faulty:
+            quantity = self.faults.partial(sym, quantity, lot)
+        if not req.reduce_only:
+            if working.filled == 0 and instrument.min_notional > 0:
+                notional = req.quantity * price * multiplier
+                if notional < instrument.min_notional:
+                    self._reject(
+                        working,
+                        f"BELOW_MIN_NOTIONAL {notional:.2f} < {instrument.min_notional}",
                         ts,
                     )
-                )
+                    return
+            signed = quantity if req.side is Side.BUY else -quantity
+            if not self._margin_ok(working, index, sym, signed, price):
+                self._reject(working, self._funds_reason(quantity, price, multiplier), ts)
                 return
-        if req.equity_fraction is not None and working.filled == 0 and quantity != req.quantity:
-            resized = quantity
-            req.quantity = quantity
-        fee = costs.fee(quantity, price, multiplier)
+        resized: Decimal | None = None
+        if working.unreported:
+            working.unreported = False
+            resized = req.quantity
+        fee = self.config.costs.fee(quantity, price, multiplier)
         working.filled += quantity
-        if working.filled >= req.quantity:
+        complete = working.filled >= req.quantity
+        if complete:
             self._remove(working)
-        self._emit(
-            OrderFillReport(
-                req.order_id, quantity, price, fee, costs.fee_asset, liquidity, ts, resized
+        self._open_fill = at_open
+        try:
+            self._emit(
+                OrderFillReport(
+                    req.order_id,
+                    quantity,
+                    price,
+                    fee,
+                    self.config.costs.fee_asset,
+                    liquidity,
+                    ts,
+                    resized,
+                )
             )
-        )
+        finally:
+            self._open_fill = False
+        if self._borrow:
+            self._track_short(req, sym, ts)
+        if complete and req.oco_id is not None:
+            for sibling in list(self._oco.get(req.oco_id, ())):
+                if sibling.active:
+                    self._remove(sibling)
+                    self._emit(OrderCancelled(sibling.request.order_id, "OCO", ts))
 
-    def _marks(self, index: int) -> dict[str, float]:
-        return {s: self._o[s][index] for s in self._o}
+    def _resize(self, working: _Working, index: int, price: Decimal) -> bool:
+        """Re-size an equity-fraction order from the fill price, clipped to what cash and
+        margin allow; False (and the order rejected) when not one lot is affordable."""
+        req = working.request
+        instrument = self._instruments[req.symbol]
+        multiplier = instrument.multiplier
+        assert req.equity_fraction is not None
+        equity = self._equity(index, req.symbol, price)
+        target = instrument.floor_quantity(
+            Decimal(repr(req.equity_fraction)) * equity / (price * multiplier)
+        )
+        if not req.reduce_only and target > 0:
+            target = self._affordable(working, index, req.symbol, req.side, price, target)
+        if target < instrument.lot_size:
+            self._reject(
+                working, self._funds_reason(instrument.lot_size, price, multiplier), self._pass_ts
+            )
+            return False
+        working.resized = True
+        if target != req.quantity:
+            req.quantity = target
+            working.unreported = True
+        return True
+
+    def _funds_reason(self, quantity: Decimal, price: Decimal, multiplier: Decimal) -> str:
+        need = quantity * price * multiplier
+        return f"INSUFFICIENT_FUNDS need {need:.2f}, cash {self._account.cash:.2f}"
+
+    def _reject(self, working: _Working, reason: str, ts: int) -> None:
+        self._remove(working)
+        self._emit(OrderRejected(working.request.order_id, reason, ts))
+
+    def _mark(self, index: int, symbol: str) -> Decimal:
+        return Decimal(repr(self._pass_marks[symbol][index]))
+
+    def _equity(self, index: int, symbol: str, price: Decimal) -> Decimal:
+        """Cash plus positions, ``symbol`` marked at ``price`` and the others at the pass's
+        prices (the bar's open, or its close in a close pass)."""
+        equity = self._account.cash
+        for sym, net in self._account.positions.items():
+            if net:
+                mark = price if sym == symbol else self._mark(index, sym)
+                equity += net * mark * self._instruments[sym].multiplier
+        return equity
+
+    def _margin_after(
+        self, index: int, symbol: str, signed: Decimal, price: Decimal
+    ) -> tuple[Decimal, Decimal]:
+        """(equity before fees, required margin) after a fill of ``signed`` units."""
+        margin = self.config.margin
+        required = ZERO
+        equity = self._account.cash
+        positions = self._account.positions
+        seen_symbol = False
+        for sym, net in positions.items():
+            mult = self._instruments[sym].multiplier
+            if sym == symbol:
+                seen_symbol = True
+                mark = price
+                equity += net * mark * mult
+                net = net + signed
+            else:
+                mark = self._mark(index, sym)
+                equity += net * mark * mult
+            if net:
+                rate = margin.long if net > 0 else margin.short
+                required += abs(net) * mark * mult * rate
+        if not seen_symbol and signed:
+            rate = margin.long if signed > 0 else margin.short
+            required += abs(signed) * price * self._instruments[symbol].multiplier * rate
+        return equity, required
+
+    def _margin_ok(
+        self, working: _Working, index: int, symbol: str, signed: Decimal, price: Decimal
+    ) -> bool:
+        net = self._account.positions.get(symbol, ZERO)
+        if abs(net + signed) <= abs(net) and (net + signed) * net >= 0:
+            return True  # a pure reduction never needs margin
+        fee = self.config.costs.fee(abs(signed), price, self._instruments[symbol].multiplier)
+        equity, required = self._margin_after(index, symbol, signed, price)
+        return equity - fee >= required
+
+    def _affordable(
+        self,
+        working: _Working,
+        index: int,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        wanted: Decimal,
+    ) -> Decimal:
+        """The largest whole number of lots up to ``wanted`` that cash and margin allow."""
+        lot = self._instruments[symbol].lot_size
+        lo, hi = 0, int(wanted / lot)
+        sign = 1 if side is Side.BUY else -1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._margin_ok(working, index, symbol, sign * mid * lot, price):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo * lot
+
+    def _track_short(self, req: OrderRequest, symbol: str, ts: int) -> None:
+        key = req.position_id or symbol
+        plans = self._account.plans
+        net = (
+            plans[key].net
+            if req.position_id is not None and key in plans
+            else self._account.positions.get(symbol, ZERO)
+        )
+        if net < 0:
+            if key not in self._shorts:
+                self._shorts[key] = (symbol, ts // _NS_PER_DAY)
+                self.next_charge_ns = min(
+                    self.next_charge_ns, (ts // _NS_PER_DAY + 1) * _NS_PER_DAY
+                )
+        else:
+            self._shorts.pop(key, None)
+
+    def charge_carry(self, index: int) -> None:
+        """Charge borrow on shorts held across the day boundaries up to bar ``index``'s open.
+
+        Called by the engine when a bar opens at or after ``next_charge_ns``. The short is
+        valued at the last close before the bar (its open for the first bar).
+        """
+        ts = int(self._timestamps[index])
+        today = ts // _NS_PER_DAY
+        plans = self._account.plans
+        for key, (symbol, since) in list(self._shorts.items()):
+            net = plans[key].net if key in plans else self._account.positions.get(symbol, ZERO)
+            if net >= 0:
+                del self._shorts[key]
+                continue
+            days = today - since
+            if days <= 0:
+                continue
+            self._shorts[key] = (symbol, today)
+            mark = self._c[symbol][index - 1] if index > 0 else self._o[symbol][index]
+            value = -net * Decimal(repr(mark)) * self._instruments[symbol].multiplier
+            amount = (value * self._borrow * days).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
+            if amount > 0:
+                self._emit(CostCharged(key, symbol, amount, "BORROW", ts))
+        self.next_charge_ns = (today + 1) * _NS_PER_DAY if self._shorts else _NEVER
 
     def _remove(self, working: _Working) -> None:
-        self._by_id.pop(working.request.order_id, None)
-        self._working.remove(working)
+        if not working.active:
+            return
+        working.active = False
+        req = working.request
+        self._by_id.pop(req.order_id, None)
+        if req.oco_id is not None:
+            group = self._oco.get(req.oco_id)
+            if group is not None:
+                group.remove(working)
+                if not group:
+                    del self._oco[req.oco_id]
+        self._count -= 1
+        self.has_working = self._count > 0
+        if not self._in_pass and len(self._working) > 2 * self._count + 8:
+            self._working = [w for w in self._working if w.active]
+
+
+def _reaches(req: OrderRequest, high: float, low: float) -> bool:
+    """True when prices spanning [low, high] reach the order's stop or limit level.
+
+    ``_reaches(req, open, open)`` asks whether the open alone already passed the level.
+    """
+    buy = req.side is Side.BUY
+    if req.order_type is OrderType.LIMIT:
+        assert req.limit_price is not None
+        limit = float(req.limit_price)
+        return low <= limit if buy else high >= limit
+    if req.stop_price is None:
+        return False
+    stop = float(req.stop_price)
+    return high >= stop if buy else low <= stop
