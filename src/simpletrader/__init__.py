@@ -10,7 +10,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simpletrader.backtest.result import Result
+    # For type checkers: the callable package ``simpletrader.backtest`` has this signature.
+    from simpletrader.backtest.api import backtest as backtest
+    from simpletrader.backtest.result import Result as Result
 
 __all__ = ["Result", "backtest"]
 

@@ -272,9 +272,11 @@ def test_progress_bar_appears_after_a_second_and_shows_bars_per_second() -> None
     bar(1_500, 10_000)
     clock.now = 2.5
     bar(2_500, 10_000)
+    clock.now = 3.5
+    bar(3_500, 10_000)
     assert bar.progress is not None
     task = bar.progress.tasks[0]
-    assert task.completed == 2_500
+    assert task.completed == 3_500
     assert task.speed == pytest.approx(1_000)
     assert str(BarsPerSecond().render(task)) == "1,000 bars/s"
     bar.close()

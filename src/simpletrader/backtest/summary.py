@@ -28,9 +28,15 @@ def summary(run: BacktestRun) -> dict[str, Any]:
 
 
 def percent(value: float | int | None, *, signed: bool = True) -> str:
+    """A fraction as a percentage with two decimals (or two significant digits when smaller,
+    so a tiny average trade does not read as 0.00 %)."""
     if value is None:
         return "–"
-    return f"{value * 100:+.2f} %" if signed else f"{value * 100:.2f} %"
+    pct = value * 100
+    sign = "+" if signed else ""
+    if 0 < abs(pct) < 0.005:
+        return f"{pct:{sign}.2g} %"
+    return f"{pct:{sign}.2f} %"
 
 
 def number(value: float | int | None, digits: int = 2) -> str:
@@ -74,7 +80,7 @@ def summary_rows(result: Result) -> Rows:
                 ("Max drawdown", percent(m["max_drawdown"])),
                 (
                     "Max drawdown duration",
-                    f"{duration(m['max_drawdown_duration_days'])} ({dd_bars} bars)",
+                    f"{duration(m['max_drawdown_duration_days'])} ({dd_bars:,} bars)",
                 ),
                 ("Exposure (time in market)", percent(m["exposure"], signed=False)),
             ],

@@ -73,7 +73,7 @@ class ProgressBar:
                 get_time=self.clock,
             )
             self.progress.start()
-            self.task = self.progress.add_task("backtest", total=total)
+            self.task = self.progress.add_task("backtest", total=total, completed=done)
         if self.task is not None:
             self.progress.update(self.task, completed=done)
 

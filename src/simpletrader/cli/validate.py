@@ -33,36 +33,27 @@ def check_blueprint(
 ) -> Checked:
     """Everything a run checks before its first bar, without running it.
 
-    The schema (file, line and field), every plugin and its params, the planners' confidence
-    ranges, durations, the data files (loaded and validated), and that every context worker's
-    facts are causal. Raises the first problem as a SimpleTraderError.
+    ``config.validate_blueprint`` (the schema with file and line, every plugin and its params,
+    the planners' confidence ranges, the data sources found), then the data files loaded and
+    validated, the policy's durations, and every context worker's facts checked causal.
+    Raises the problems as a SimpleTraderError.
     """
     from simpletrader.backtest.engine import load_market_data
-    from simpletrader.config.blueprint import PluginSpec
-    from simpletrader.config.loader import load_blueprint
+    from simpletrader.config import validate_blueprint
     from simpletrader.core.cache import StrategyCache
     from simpletrader.execution.factory import default_policy
-    from simpletrader.pipeline.bootstrap import add_context, build_selectors, instantiate
-    from simpletrader.plugins.base import ROLES
+    from simpletrader.pipeline.bootstrap import add_context
 
-    blueprint = load_blueprint(path)
+    blueprint = validate_blueprint(path, check_data_files=not data)
     checked = Checked(blueprint.name)
     workforce = blueprint.workforce
-    for role in ROLES:
-        specs: PluginSpec | tuple[PluginSpec, ...] = getattr(workforce, role)
-        if isinstance(specs, PluginSpec):
-            instantiate(role, specs, f"workforce.{role}")
-            specs = (specs,)
-        else:
-            for i, spec in enumerate(specs):
-                instantiate(role, spec, f"workforce.{role}.{i}")
-        names = [
-            s.plugin if s.instance_name == s.plugin else f"{s.instance_name} ({s.plugin})"
-            for s in specs
-        ]
-        if names:
-            checked.plugins[role] = names
-    build_selectors(workforce)
+    for role, _, spec in workforce.specs():
+        name = (
+            spec.plugin
+            if spec.instance_name == spec.plugin
+            else f"{spec.instance_name} ({spec.plugin})"
+        )
+        checked.plugins.setdefault(role, []).append(name)
     bars, _, sources = load_market_data(blueprint, path.resolve().parent, data, start, end)
     primary = next(iter(bars.values()))
     policy = default_policy(blueprint, primary.timeframe_seconds or 60)
