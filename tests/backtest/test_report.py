@@ -48,6 +48,7 @@ def test_report_has_every_section(document: str, result: Result) -> None:
     assert result.batches["batch_id"].iloc[-1] in document
     assert "marked to the last close" in document
     assert result.run_hash in document
+    assert ">nan<" not in document
 
 
 def test_envelope_thins_a_long_series_but_keeps_every_extreme() -> None:

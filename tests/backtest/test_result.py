@@ -139,3 +139,71 @@ def test_manifest_hashes_the_data_file_and_the_blueprint_content(result: Result)
 def test_repr_and_notebook_html_name_the_run(result: Result) -> None:
     assert "sma_cross_goog" in repr(result)
     assert "Sharpe ratio" in result._repr_html_()
+
+
+PAIR = """
+name: pair_spx_nasdaq
+seed: 3
+data:
+  symbols:
+    - {symbol: SPX, source: SPX_1d}
+    - {symbol: NASDAQ, source: NASDAQ_1d}
+workforce:
+  context_worker:
+    - {plugin: spread_zscore, name: z, params: {pair: [SPX, NASDAQ], window: 20}}
+  signal_detector:
+    - {plugin: zscore_bands, params: {zscore: z, entry: 2.0, exit: 0.5}}
+  strategy_planner: {plugin: pair_trade, params: {pair: [SPX, NASDAQ]}}
+  size_planner:
+    - {plugin: equity_fraction, params: {fraction: 0.4}}
+execution:
+  costs: {fee_bps: 2, slippage_bps: 1}
+  margin: {requirement: 0.5}
+  faults: {reject_probability: 0.1}
+  policy: {mode: COORDINATED, unwind_filled_legs: true, timeout: 2 bars}
+"""
+
+
+@pytest.fixture(scope="module")
+def pair() -> Result:
+    """Two symbols, shorts, coordinated batches that fail on injected rejects and unwind."""
+    return simpletrader.backtest(PAIR)
+
+
+def test_pair_trade_pnl_reconciles_through_failures_and_unwinds(pair: Result) -> None:
+    assert pair.trades["pnl"].sum() == pytest.approx(
+        pair.final_equity - pair.starting_cash, abs=1e-6
+    )
+    assert set(pair.trades["direction"]) == {"LONG", "SHORT"}
+
+
+def test_failed_coordinated_batches_are_counted_with_their_reason(pair: Result) -> None:
+    outcomes = pair.batch_outcomes["COORDINATED"]
+    failed = pair.batches[pair.batches["status"] == "FAILED"]
+    assert outcomes["failed"] == len(failed) > 0
+    assert outcomes["completed"] > 0
+    assert failed["reason"].str.contains("REJECT").all()
+    assert failed["failed_command_id"].str.startswith("EXC_").all()
+    assert pair.batch_outcomes["INDEPENDENT"] == dict.fromkeys(
+        ("completed", "partial", "failed", "open"), 0
+    )
+
+
+def test_open_legs_of_both_signs_are_marked_to_their_own_last_close(pair: Result) -> None:
+    still_open = pair.trades[pair.trades["status"] == "OPEN"]
+    for row in still_open.to_dict("records"):
+        last = float(pair.run.bars[row["symbol"]].close[-1])
+        expected = (last - row["entry_price"]) * row["net_quantity"]
+        assert row["unrealized_pnl"] == pytest.approx(expected)
+    shorts = pair.trades[pair.trades["direction"] == "SHORT"]
+    assert (shorts["mae"] <= 0).all()
+    assert (shorts["mfe"] >= 0).all()
+
+
+def test_pair_report_draws_one_price_chart_per_symbol_and_shows_failures(pair: Result) -> None:
+    from simpletrader.backtest.report import render
+
+    document = render(pair)
+    assert 'id="price-0"' in document
+    assert 'id="price-1"' in document
+    assert "FAULT_INJECTED_REJECT" in document

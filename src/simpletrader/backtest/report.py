@@ -345,7 +345,7 @@ def batches_html(result: Result) -> tuple[str, str, str]:
             str(b["batch_id"]),
             str(b["mode"]),
             str(b["status"]),
-            str(b["reason"] or ""),
+            "" if pd.isna(b["reason"]) else str(b["reason"]),
         )
         for b in batches.to_dict("records")
     ]
