@@ -121,6 +121,8 @@ def test_relative_data_paths_resolve_against_the_blueprint_folder(tmp_path: Path
     result = backtest(tmp_path / "bp.yaml")
     assert result.n_bars == 2148
     assert result.manifest["data"]["GOOG"]["source"] == str(tmp_path / "goog.csv")
+    loaded = backtest(load_blueprint(tmp_path / "bp.yaml"))
+    assert loaded.run_hash == result.run_hash
 
 
 def test_progress_is_called_about_a_hundred_times_and_ends_complete() -> None:

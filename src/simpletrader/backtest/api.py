@@ -29,12 +29,16 @@ def resolve_blueprint(blueprint: BlueprintLike) -> tuple[Blueprint, Path | None]
 
     ``blueprint`` is a path (str or Path) to a YAML file, YAML text (a str with a line break),
     a mapping shaped like the YAML, a ``Blueprint``, or None for the bundled example. Relative
-    data paths are resolved against the file's folder, else against the working directory.
+    data paths are resolved against the file's folder (also for a ``Blueprint`` loaded from
+    one), else against the working directory.
     """
     if blueprint is None:
         blueprint = DEFAULT_BLUEPRINT
     if isinstance(blueprint, Blueprint):
-        return blueprint, None
+        # A blueprint loaded from a file remembers it: its data paths are relative to it.
+        source = blueprint.source_map
+        found = Path(source.file) if source is not None else None
+        return blueprint, found.resolve().parent if found is not None and found.is_file() else None
     if isinstance(blueprint, Mapping):
         try:
             return Blueprint.model_validate(dict(blueprint)), None
