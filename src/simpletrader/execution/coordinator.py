@@ -117,7 +117,7 @@ class CommandState:
 class UnwindLeg:
     """One UNWIND group: reverses ``target`` units of a command's fills with ``side`` orders."""
 
-    __slots__ = ("command", "done", "group_id", "side", "trade_plan_id")
+    __slots__ = ("command", "done", "group_id", "sent_at_bar", "side", "trade_plan_id")
 
     def __init__(self, command: CommandState, trade_plan_id: str, side: Side) -> None:
         self.command = command
@@ -125,6 +125,7 @@ class UnwindLeg:
         self.side = side
         self.group_id: str | None = None
         self.done = False
+        self.sent_at_bar = -1
 
 
 class BatchState:
@@ -429,7 +430,7 @@ class BatchCoordinator:
         leg.group_id = self.worker.open_unwind_group(leg, quantity)
         command.batch.legs.append(leg)
         self._legs_by_plan.setdefault(command.trade_plan_id, []).append(leg)
-        self.worker.send_unwind(leg, quantity)
+        self._send_unwind(leg, quantity)
         return leg
 
     def evaluate_unwind(self, leg: UnwindLeg, scheduled: bool = False) -> None:
@@ -449,11 +450,15 @@ class BatchCoordinator:
                 worker.request_cancel(order_id, "UNWIND_DONE")
             self._leg_done(leg)
             return
-        if not scheduled:
-            return
+        if not scheduled or leg.sent_at_bar == self.bars_seen:
+            return  # a rejected unwind order is sent again at the next bar's open
         if any(ledger.orders[o].is_working for o in group.order_ids):
             return
-        worker.send_unwind(leg, group.target_quantity - group.filled_quantity)
+        self._send_unwind(leg, group.target_quantity - group.filled_quantity)
+
+    def _send_unwind(self, leg: UnwindLeg, quantity: Decimal) -> None:
+        leg.sent_at_bar = self.bars_seen
+        self.worker.send_unwind(leg, quantity)
 
     def _leg_done(self, leg: UnwindLeg) -> None:
         leg.done = True
@@ -496,7 +501,7 @@ class BatchCoordinator:
         assert leg.group_id is not None
         group = worker.ledger.groups[leg.group_id]
         worker.record(GroupResized(worker.now(), leg.group_id, group.target_quantity + quantity))
-        worker.send_unwind(leg, quantity)
+        self._send_unwind(leg, quantity)
 
     def _settled(self, batch: BatchState) -> bool:
         if not batch.ended or any(not leg.done for leg in batch.legs):

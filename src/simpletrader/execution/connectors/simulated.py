@@ -326,6 +326,12 @@ class SimulatedVenue:
             req.stop_price = instrument.round_price(stop_price)
         self._emit(OrderReplaced(order_id, req.quantity, req.limit_price, req.stop_price, at))
 
+    def set_faults(self, faults: FaultConfig, seed: int | None = None) -> None:
+        """Replace the fault injection from now on (fresh streams for ``seed``, by default
+        the venue's), e.g. to let a scenario open its positions before the faults begin."""
+        self.faults = FaultInjector(faults, self.config.seed if seed is None else seed)
+        self._faulty = faults.enabled
+
     def working_ids(self) -> list[str]:
         """Ids of the orders working in the venue, in submission order."""
         return [w.request.order_id for w in self._working if w.active]
