@@ -1,56 +1,62 @@
-"""The figures a sweep ranks runs by, computed from an equity curve.
+"""The figures a sweep ranks runs by: a few of the backtest's own metrics.
 
-Returns are simple bar-to-bar returns of the equity marked at each close, the first one against
-the starting cash. Annualisation uses the data's own calendar: bars per year is the number of
-bar steps divided by the years the data spans, so daily stock data (no weekends) gets ~252 and
-24/7 minute data ~525,960. The risk-free rate is 0.
+A run's figures are those of :attr:`simpletrader.backtest.result.Result.metrics` (same
+conventions: simple bar-to-bar returns, risk-free 0, annualised with the data's own calendar),
+with NaN where the backtest reports None, so a table column stays numeric. A walk-forward's
+stitched out-of-sample curve has no single run behind it: :func:`curve_metrics` computes the same
+figures from the curve with the backtest's own helpers.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+from simpletrader.backtest.metrics import drawdown_of, periods_per_year, returns_of
+
+if TYPE_CHECKING:
+    from simpletrader.backtest.engine import BacktestRun
+
 METRICS: tuple[str, ...] = ("total_return", "sharpe", "max_drawdown", "trades", "final_equity")
 """Columns every sweep row has; ``max_drawdown`` is <= 0, so for every one higher is better."""
 
-_NS_PER_YEAR = 365.25 * 86_400 * 1_000_000_000
+
+def run_metrics(run: BacktestRun) -> dict[str, float | int]:
+    """:data:`METRICS` of a finished run, as the backtest's metrics report them."""
+    from simpletrader.backtest.result import Result
+
+    metrics = Result(run).metrics
+    figures: dict[str, float | int] = {
+        key: math.nan if metrics[key] is None else metrics[key]  # type: ignore[misc]
+        for key in ("total_return", "sharpe", "max_drawdown", "trades")
+    }
+    figures["final_equity"] = round(run.final_equity, 2)
+    return figures
 
 
-def bars_per_year(timestamps_ns: npt.NDArray[np.int64]) -> float:
-    """Bar steps per year of the data's span (NaN for fewer than two bars)."""
-    n = len(timestamps_ns)
-    if n < 2:
-        return math.nan
-    span = float(timestamps_ns[-1] - timestamps_ns[0])
-    return (n - 1) * _NS_PER_YEAR / span if span > 0 else math.nan
-
-
-def equity_metrics(
+def curve_metrics(
     equity: npt.NDArray[np.float64],
     timestamps_ns: npt.NDArray[np.int64],
     starting_cash: float,
     trades: int,
 ) -> dict[str, float | int]:
-    """``total_return`` and ``max_drawdown`` as fractions, ``sharpe`` annualised, ``trades``
-    (closed round trips) and ``final_equity``; NaN where a figure is undefined (a flat curve has
-    no Sharpe)."""
-    curve = np.concatenate(([starting_cash], np.asarray(equity, dtype=np.float64)))
-    peaks = np.maximum.accumulate(curve)
-    drawdown = float(np.min(curve / peaks - 1.0))
-    returns = curve[1:] / curve[:-1] - 1.0
+    """:data:`METRICS` of an equity curve marked at the bars ``timestamps_ns`` (NaN where
+    undefined: a flat curve has no Sharpe ratio)."""
+    returns = returns_of(equity, starting_cash)
     sharpe = math.nan
     if len(returns) >= 2:
         std = float(np.std(returns, ddof=1))
         if std > 0:
-            sharpe = float(np.mean(returns)) / std * math.sqrt(bars_per_year(timestamps_ns))
-    final = float(curve[-1])
+            ppy = periods_per_year(timestamps_ns)
+            sharpe = float(np.mean(returns)) / std * math.sqrt(ppy)
+    final = float(equity[-1]) if len(equity) else float(starting_cash)
     return {
         "total_return": final / starting_cash - 1.0,
         "sharpe": sharpe,
-        "max_drawdown": drawdown,
+        "max_drawdown": float(np.min(drawdown_of(equity, starting_cash))) if len(equity) else 0.0,
         "trades": int(trades),
         "final_equity": round(final, 2),
     }

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 
 from simpletrader.backtest.engine import run_backtest
-from simpletrader.backtest.summary import closed_trades
 from simpletrader.config.blueprint import Blueprint
 from simpletrader.data.bars import Bars
 from simpletrader.data.instruments import Instrument
-from simpletrader.sweep.metrics import METRICS, equity_metrics
+from simpletrader.sweep.metrics import METRICS, run_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -87,15 +86,7 @@ def execute(task: SweepTask, market: Market) -> Row:
         if task.window is not None:
             market = slice_market(market, *task.window)
         run = run_backtest(task.blueprint, market=market)
-        primary = next(iter(run.bars.values()))
-        row.update(
-            equity_metrics(
-                run.ledger.equity_curve,
-                primary.timestamps,
-                float(run.ledger.starting_cash),
-                len(closed_trades(run)),
-            )
-        )
+        row.update(run_metrics(run))
         row["bars"] = run.n_bars
         row["run_hash"] = run.run_hash
         row["error"] = None

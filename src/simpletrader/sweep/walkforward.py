@@ -29,7 +29,7 @@ from simpletrader.core.clock import ns_to_datetime
 from simpletrader.core.errors import ConfigError
 from simpletrader.sweep.api import Progress, RowCollector, SweepInterrupted
 from simpletrader.sweep.grid import ParamAxis
-from simpletrader.sweep.metrics import METRICS, equity_metrics
+from simpletrader.sweep.metrics import METRICS, curve_metrics
 from simpletrader.sweep.plan import BlueprintInput, Variant, load_markets, plan_sweep
 from simpletrader.sweep.results import TAIL_COLUMNS, check_out, check_sort, columns, sort_frame
 from simpletrader.sweep.results import write_table as _write_table
@@ -385,7 +385,7 @@ def _stitched(
             ts = np.concatenate(stamps)
             summary["start"] = ns_to_datetime(int(ts[0])).isoformat()
             summary["end"] = ns_to_datetime(int(ts[-1])).isoformat()
-            summary.update(equity_metrics(equity, ts, cash, trades))
+            summary.update(curve_metrics(equity, ts, cash, trades))
         else:
             summary.update(dict.fromkeys(("start", "end"), None))
             summary.update(dict.fromkeys(METRICS, math.nan))
