@@ -420,3 +420,28 @@ def test_completed_batches_publish_their_outcome() -> None:
     market.run()
     assert [type(e) for e in events] == [BatchCompleted, BatchSettled]
     assert not market.worker.coordinator.busy
+
+
+def test_with_fill_on_close_a_sequential_rotation_fills_both_legs_at_the_same_close() -> None:
+    market = two_symbols(fill_on_close=True)
+    market.at(0, batch([new_trade("X")], created_ns=market.close_ns(0)))
+    market.run(1)
+    rotation = batch(
+        [close(market.plan().trade_plan_id), new_trade("Y")],
+        mode=SEQUENTIAL,
+        created_ns=market.close_ns(2),
+    )
+    market.at(2, rotation)
+    market.run()
+    close_fill, y_fill = market.ledger.fills[-2:]
+    assert close_fill.executed_at == y_fill.executed_at == market.close_ns(2)
+    records = list(market.journal.records())
+    close_end = next(
+        r["seq"]
+        for r in records
+        if r["kind"] == "command_ended" and r["command_id"] == rotation.commands[0].command_id
+    )
+    y_submitted = next(
+        r["seq"] for r in records if r["kind"] == "order_submitted" and r["symbol"] == "Y"
+    )
+    assert y_submitted > close_end

@@ -221,6 +221,8 @@ class BatchCoordinator:
 
     def _start_next(self, batch: BatchState) -> None:
         while batch.next < len(batch.commands) and not batch.ended and batch.failed is None:
+            if batch.next > 0 and not batch.commands[batch.next - 1].ended:
+                return  # a command started by a nested end is still working
             command = batch.commands[batch.next]
             batch.next += 1
             self._execute(command)
@@ -442,7 +444,9 @@ class BatchCoordinator:
         ledger = worker.ledger
         group = ledger.groups[leg.group_id]
         plan = ledger.plans[leg.trade_plan_id]
-        reducing = plan.net == 0 or (plan.net > 0) == (leg.side is Side.SELL)
+        # A leg that sells a long (buys back a short) can only reduce: it is done once the plan
+        # is flat, even short of its target (protective orders may have done part of it).
+        reducing = leg.side is not plan.direction.entry_side
         if group.filled_quantity >= group.target_quantity or (reducing and plan.net == 0):
             if not group.is_terminal:
                 worker.record(GroupStatusChanged(worker.now(), leg.group_id, GroupStatus.COMPLETED))

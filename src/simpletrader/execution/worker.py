@@ -540,6 +540,11 @@ class ExecutionWorker:
 
     def on_report(self, report: VenueReport) -> None:
         """The connector's listener: record the report, then react (after a pass)."""
+        self._record_report(report)
+        if not self._in_pass and not self._reacting:
+            self.coordinator.refresh()
+
+    def _record_report(self, report: VenueReport) -> None:
         if isinstance(report, OrderFillReport):
             self._on_fill(report)
         elif isinstance(report, MatchingStarted):
@@ -567,7 +572,6 @@ class ExecutionWorker:
             self._order_ended(report.order_id)
         elif isinstance(report, CancelRefused):
             self.record(OrderCancelRefused(report.at, report.order_id, report.reason))
-            self.coordinator.refresh()
         elif isinstance(report, OrderReplaced):
             self.record(
                 OrderReplacedEvent(
@@ -585,7 +589,6 @@ class ExecutionWorker:
                 group = self.ledger.groups[order.group_id]
                 if group.role is GroupRole.PROTECTIVE:
                     self.protection.dirty[group.trade_plan_id] = None
-                    self.coordinator.refresh()
         elif isinstance(report, CostCharged):
             if report.position_id in self.ledger.plans:
                 self.record(
@@ -690,7 +693,7 @@ class ExecutionWorker:
         if self._reached_target(state, group):
             self._finish(state, GroupStatus.COMPLETED, None)
             return
-        violation = self._slippage_violation(state, group)
+        violation = self._slippage_violation(state)
         if violation is not None:
             self.end_early(state, violation, force_fail=True)
             return
@@ -711,7 +714,7 @@ class ExecutionWorker:
                 return True
         return group.target_quantity > 0 and group.filled_quantity >= group.target_quantity
 
-    def _slippage_violation(self, state: CommandState, group: GroupRecord) -> str | None:
+    def _slippage_violation(self, state: CommandState) -> str | None:
         """A sliced algorithm's hard slippage limit, against the decision bar's close."""
         plan = state.command.execution_plan
         algorithm = state.algorithm
@@ -806,7 +809,7 @@ class ExecutionWorker:
         """A market order reversing ``quantity`` of the leg's fills (signed by ``leg.side``)."""
         assert leg.group_id is not None
         plan = self.ledger.plans[leg.trade_plan_id]
-        reduces = (plan.net > 0) == (leg.side is Side.SELL) and plan.net != 0
+        reduces = leg.side is not plan.direction.entry_side
         self.submit_order(
             leg.group_id,
             plan.symbol,

@@ -336,10 +336,6 @@ class SimulatedVenue:
         """Ids of the orders working in the venue, in submission order."""
         return [w.request.order_id for w in self._working if w.active]
 
-    def working_request(self, order_id: str) -> OrderRequest | None:
-        working = self._by_id.get(order_id)
-        return working.request if working is not None else None
-
     def match_open(self, index: int) -> None:
         """Match every eligible working order against bar ``index`` (open, then range)."""
         ts = int(self._timestamps[index])
@@ -563,7 +559,7 @@ class SimulatedVenue:
                     )
                     return
             signed = quantity if req.side is Side.BUY else -quantity
-            if not self._margin_ok(working, index, sym, signed, price):
+            if not self._margin_ok(index, sym, signed, price):
                 self._reject(working, self._funds_reason(quantity, price, multiplier), ts)
                 return
         resized: Decimal | None = None
@@ -611,7 +607,7 @@ class SimulatedVenue:
             Decimal(repr(req.equity_fraction)) * equity / (price * multiplier)
         )
         if not req.reduce_only and target > 0:
-            target = self._affordable(working, index, req.symbol, req.side, price, target)
+            target = self._affordable(index, req.symbol, req.side, price, target)
         if target < instrument.lot_size:
             self._reject(
                 working, self._funds_reason(instrument.lot_size, price, multiplier), self._pass_ts
@@ -671,9 +667,7 @@ class SimulatedVenue:
             required += abs(signed) * price * self._instruments[symbol].multiplier * rate
         return equity, required
 
-    def _margin_ok(
-        self, working: _Working, index: int, symbol: str, signed: Decimal, price: Decimal
-    ) -> bool:
+    def _margin_ok(self, index: int, symbol: str, signed: Decimal, price: Decimal) -> bool:
         net = self._account.positions.get(symbol, ZERO)
         if abs(net + signed) <= abs(net) and (net + signed) * net >= 0:
             return True  # a pure reduction never needs margin
@@ -683,7 +677,6 @@ class SimulatedVenue:
 
     def _affordable(
         self,
-        working: _Working,
         index: int,
         symbol: str,
         side: Side,
@@ -696,7 +689,7 @@ class SimulatedVenue:
         sign = 1 if side is Side.BUY else -1
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if self._margin_ok(working, index, symbol, sign * mid * lot, price):
+            if self._margin_ok(index, symbol, sign * mid * lot, price):
                 lo = mid
             else:
                 hi = mid - 1
