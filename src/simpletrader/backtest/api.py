@@ -68,6 +68,7 @@ def backtest(
     seed: int | None = None,
     cash: float | int | str | Decimal | None = None,
     progress: Progress | None = None,
+    store: str | Path | None = None,
     **fields: Any,
 ) -> Result:
     """Run one backtest and return its :class:`~simpletrader.backtest.result.Result`.
@@ -76,8 +77,10 @@ def backtest(
     example. ``data``: a data file or bundled sample name per symbol, replacing the blueprint's
     sources. ``start``/``end``: ISO dates bounding the bars (``[start, end)``). ``seed``: the
     run's seed (default: the blueprint's). ``cash``: the starting cash. ``progress``: called as
-    ``progress(done_bars, total_bars)`` about a hundred times. Any other keyword is a dotted
-    blueprint field, with ``__`` for the dots: ``execution__costs__fee_bps=5`` or, unpacked,
+    ``progress(done_bars, total_bars)`` about a hundred times. ``store``: a SQLite file
+    (created if absent) the run is recorded in as it goes (see docs/journal.md). Any other
+    keyword is a dotted blueprint field, with ``__`` for the dots:
+    ``execution__costs__fee_bps=5`` or, unpacked,
     ``**{"workforce.context_worker.fast.params.period": 20}``.
 
     Identical arguments give an identical ``run_hash``, in any process. Errors are
@@ -101,5 +104,6 @@ def backtest(
         start=start,
         end=end,
         progress=progress,
+        store=store,
     )
     return Result(run)

@@ -30,6 +30,7 @@ from simpletrader.execution.worker import ExecutionWorker
 from simpletrader.journal.events import BatchEnded
 from simpletrader.journal.journal import Journal
 from simpletrader.ledger.ledger import Ledger
+from simpletrader.ledger.store import headline_figures, start_recording
 from simpletrader.pipeline.bootstrap import build_strategy
 from simpletrader.pipeline.flow import StrategyFlow
 from simpletrader.plugins.base import FlowContext
@@ -170,8 +171,14 @@ def run_backtest(
     progress: Progress | None = None,
     bus: EventBus | None = None,
     market: tuple[dict[str, Bars], dict[str, Instrument], dict[str, str]] | None = None,
+    store: str | Path | None = None,
 ) -> BacktestRun:
-    """Run ``blueprint`` and return the finished run."""
+    """Run ``blueprint`` and return the finished run.
+
+    With ``store`` (a SQLite file, created if absent) the run is recorded there as it goes:
+    one transaction per bar that appended journal entries, then its headline figures.
+    """
+    run_id = new_run_id()  # before the run, outside the seeded streams
     bars, instruments, sources = market or load_market_data(
         blueprint, base_dir, data_overrides, start, end
     )
@@ -219,11 +226,33 @@ def run_backtest(
     )
     flow = build_strategy(blueprint, cache, bars, ctx, worker)
 
-    _loop(primary, cache, clock, worker, venue, flow, ledger, journal, bar_ns, progress)
+    recorder = None
+    if store is not None:
+        recorder = start_recording(
+            store,
+            run_id=run_id,
+            blueprint=blueprint,
+            blueprint_name=blueprint.name,
+            seed=seed,
+            data_sources=sources,
+            instruments=instruments,
+            starting_cash=blueprint.account.starting_cash,
+            bars=bars,
+            facts=cache,
+        )
+        journal.add_sink(recorder)
+    try:
+        _loop(primary, cache, clock, worker, venue, flow, ledger, journal, bar_ns, progress)
+    except BaseException as exc:
+        if recorder is not None:
+            recorder.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    if recorder is not None:
+        recorder.finish(journal.run_hash, len(journal), headline_figures(ledger, len(journal)))
 
     return BacktestRun(
         blueprint=blueprint,
-        run_id=new_run_id(),
+        run_id=run_id,
         seed=seed,
         bars=bars,
         instruments=instruments,

@@ -160,6 +160,10 @@ def backtest(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON (docs/cli.md)")
     ] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Record the run in this SQLite store (see `explain`)"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False,
 ) -> None:
@@ -179,6 +183,7 @@ def backtest(
                 start=start,
                 end=end,
                 progress=bar,
+                store=store,
             )
         finally:
             if bar is not None:

@@ -47,6 +47,14 @@ class StoreError(SimpleTraderError):
     """A store file is missing, corrupt, foreign, or of a newer schema."""
 
 
+class UnknownIdError(SimpleTraderError):
+    """An id is not in a journal or store, or in several runs (the message says what to do)."""
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
 class DependencyError(SimpleTraderError):
     """An optional package a feature needs is not installed (the message names the extra)."""
 

@@ -163,7 +163,7 @@ class Journal:
         """Every entry (or those of ``kinds``) as a JSON-ready dict, in sequence order.
 
         A record holds the event's fields plus ``seq``, ``kind`` and ``id``; a flow record holds
-        ``at``, ``key``, ``type`` (the DTO class) and ``dto``.
+        ``at``, ``type`` (the DTO class) and ``dto`` (fields equal to their defaults left out).
         """
         for seq, kind, payload in self.lines():
             if kinds is None or kind in kinds:
