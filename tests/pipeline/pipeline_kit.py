@@ -12,6 +12,7 @@ from simpletrader.backtest.engine import BacktestRun, run_backtest
 from simpletrader.config.blueprint import Blueprint
 from simpletrader.config.loader import load_blueprint_text
 from simpletrader.data import Bars, default_instrument
+from simpletrader.journal.events import FlowRecorded
 
 DAY_NS = 86_400 * 1_000_000_000
 # 2024-01-01 00:00 UTC, a Monday.
@@ -48,11 +49,19 @@ def run_on(bp: Blueprint, *bars: Bars) -> BacktestRun:
     return run_backtest(bp, market=market)
 
 
+def flow_entries(run: BacktestRun) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    """Every journaled flow DTO as ``(at, type name, its own id, the DTO)``, the DTO with every
+    field: decoded from the journal, whatever its stored form leaves out."""
+    for event in run.journal.events():
+        if isinstance(event, FlowRecorded):
+            yield event.at, type(event.dto).__name__, event.key, event.dto.model_dump(mode="json")
+
+
 def flow_dtos(run: BacktestRun, type_name: str) -> Iterator[dict[str, Any]]:
     """The journaled DTOs of one type (``Origin``, ``Signal``, ``StrategyDirective``, ...)."""
-    for record in run.journal.records(("flow",)):
-        if record["type"] == type_name:
-            yield record["dto"]
+    for _, name, _, dto in flow_entries(run):
+        if name == type_name:
+            yield dto
 
 
 def kinds(run: BacktestRun, kind: str) -> list[dict[str, Any]]:

@@ -7,7 +7,16 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from pipeline_kit import DAY_NS, MONDAY_NS, blueprint, daily_bars, flow_dtos, kinds, run_on
+from pipeline_kit import (
+    DAY_NS,
+    MONDAY_NS,
+    blueprint,
+    daily_bars,
+    flow_dtos,
+    flow_entries,
+    kinds,
+    run_on,
+)
 
 from simpletrader.backtest.engine import run_backtest
 from simpletrader.core.errors import ConfigError
@@ -220,17 +229,16 @@ def test_every_command_chain_holds_every_id_of_its_flow() -> None:
     )
     run = run_backtest(bp)
     by_at: dict[int, dict[str, set[str]]] = {}
-    for record in kinds(run, "flow"):
-        ids = by_at.setdefault(record["at"], {})
-        ids.setdefault(record["type"], set()).add(record["key"])
+    for at, name, key, _ in flow_entries(run):
+        by_at.setdefault(at, {}).setdefault(name, set()).add(key)
     directives = {d["directive_id"]: d for d in flow_dtos(run, "StrategyDirective")}
     batches = list(flow_dtos(run, "ExecutionCommandBatch"))
     assert len(batches) > 10
     with_risk = 0
-    for record in kinds(run, "flow"):
-        if record["type"] != "ExecutionCommandBatch":
+    for at, name, _, batch in flow_entries(run):
+        if name != "ExecutionCommandBatch":
             continue
-        batch, flow = record["dto"], by_at[record["at"]]
+        flow = by_at[at]
         directive = directives[batch["directive_id"]]
         for command in batch["commands"]:
             chain = command["causality"]

@@ -30,6 +30,8 @@ from simpletrader.plugins.strategy import (
     RebalanceParams,
     Rotation,
     RotationParams,
+    ScaleInOut,
+    ScaleInOutParams,
     SignalToDirective,
     SignalToDirectiveParams,
 )
@@ -301,9 +303,107 @@ def test_rebalance_leaves_positions_within_the_drift_band_and_closes_weight_zero
     assert _legs(directive) == [("CLOSE_EXISTING", "B", TPL_B)]
 
 
+def test_rebalance_keeps_the_cash_buffer_out_of_its_targets() -> None:
+    ctx = make_ctx({"A": make_bars("A", [100.0]), "B": make_bars("B", [50.0])})
+    params = RebalanceParams(schedule="@monthly", weights={"A": 0.6, "B": 0.4}, cash_buffer=0.1)
+    directive = _decide(Rebalance(params), ctx, triggers=("schedule",))
+    # equity 100000, 90000 of it invested: A 54000 / 100 = 540 units, B 36000 / 50 = 720
+    assert directive is not None
+    assert [leg.target_size for leg in directive.legs] == [Decimal(540), Decimal(720)]
+
+
 def test_rebalance_refuses_weights_above_one() -> None:
     with pytest.raises(ValidationError, match=r"add up to 1\.2"):
         RebalanceParams(schedule="@monthly", weights={"A": 0.6, "B": 0.6})
+
+
+# -- scale_in_out ----------------------------------------------------------------------------
+
+
+def _scale(
+    planner: ScaleInOut,
+    ledger: FakeLedger,
+    rsi: list[float],
+    triggers: Iterable[str] = ("schedule",),
+) -> StrategyDirective | None:
+    """The planner's directive on the last of ``rsi``'s bars (closes flat at 100)."""
+    bars = make_bars("A", [100.0] * len(rsi))
+    ctx = make_ctx(bars, ledger=ledger, facts={"rsi": rsi}, index=len(rsi) - 1)
+    return _decide(planner, ctx, triggers=triggers)
+
+
+def _targets(directive: StrategyDirective | None) -> list[tuple[str, object]]:
+    assert directive is not None
+    return [(leg.scope.value, leg.target_size) for leg in directive.legs]
+
+
+def test_scale_in_out_opens_resizes_and_closes_along_its_steps() -> None:
+    ledger = FakeLedger()
+    planner = ScaleInOut(
+        ScaleInOutParams(schedule="@weekly", fact="rsi", steps=((45, 0.3), (55, 0.6)))
+    )
+    assert _scale(planner, ledger, [40.0]) is None  # below every step: flat, as before
+    # equity 100000: 30% at 100 = 300 units
+    assert _targets(_scale(planner, ledger, [40.0, 50.0])) == [("NEW_TRADE", Decimal(300))]
+    ledger.cash = Decimal(70_000)
+    ledger.hold(FakePlan(TPL_A, "A", TradeDirection.LONG, Decimal(300)))
+    assert _scale(planner, ledger, [40.0, 50.0, 52.0]) is None  # same step: nothing to say
+    directive = _scale(planner, ledger, [40.0, 50.0, 52.0, 60.0])
+    assert _legs(directive) == [("MODIFY_EXISTING", "A", TPL_A)]
+    assert _targets(directive) == [("MODIFY_EXISTING", Decimal(600))]
+    directive = _scale(planner, ledger, [40.0, 50.0, 52.0, 60.0, 30.0])
+    assert _legs(directive) == [("CLOSE_EXISTING", "A", TPL_A)]
+
+
+def test_scale_in_out_redelivers_the_same_absolute_target_when_nothing_changed() -> None:
+    ledger = FakeLedger()
+    params = ScaleInOutParams(schedule="@weekly", fact="rsi", steps=((45, 0.3),), redeliver=True)
+    planner = ScaleInOut(params)
+    assert _targets(_scale(planner, ledger, [50.0])) == [("NEW_TRADE", Decimal(300))]
+    ledger.cash = Decimal(70_000)
+    ledger.hold(FakePlan(TPL_A, "A", TradeDirection.LONG, Decimal(300)))
+    # The same step again: the units fixed at the change are sent again, not recomputed.
+    ledger.cash = Decimal(80_000)
+    first = _scale(planner, ledger, [50.0, 51.0])
+    second = _scale(planner, ledger, [50.0, 51.0, 70.0])
+    assert _targets(first) == _targets(second) == [("MODIFY_EXISTING", Decimal(300))]
+    assert _scale(planner, ledger, [50.0, 51.0, 70.0], triggers=("position",)) is None
+
+
+def test_scale_in_out_reads_its_steps_downwards_with_below() -> None:
+    params = ScaleInOutParams(
+        schedule="@weekly", fact="rsi", steps=((50, 0.2), (30, 0.8)), below=True
+    )
+    planner = ScaleInOut(params)
+    assert planner.step_of(60.0) is None
+    assert _targets(_scale(planner, FakeLedger(), [35.0])) == [("NEW_TRADE", Decimal(200))]
+    assert planner.step_of(25.0) is not None
+    assert _targets(_scale(ScaleInOut(params), FakeLedger(), [25.0])) == [
+        ("NEW_TRADE", Decimal(800))
+    ]
+
+
+def test_scale_in_out_refuses_a_repeated_level() -> None:
+    with pytest.raises(ValidationError, match="steps repeat a level"):
+        ScaleInOutParams(schedule="@weekly", fact="rsi", steps=((50, 0.2), (50, 0.4)))
+
+
+# -- leg_slippage ----------------------------------------------------------------------------
+
+
+def test_leg_slippage_sets_every_legs_max_acceptable_slippage() -> None:
+    ctx = make_ctx({"A": make_bars("A", [100.0]), "B": make_bars("B", [50.0])})
+    params = RebalanceParams(schedule="@monthly", weights={"A": 0.5, "B": 0.5}, leg_slippage=0.03)
+    directive = _decide(Rebalance(params), ctx, triggers=("schedule",))
+    assert directive is not None
+    assert [leg.max_acceptable_slippage for leg in directive.legs] == [0.03, 0.03]
+    default = _decide(
+        Rebalance(RebalanceParams(schedule="@monthly", weights={"A": 0.5})),
+        ctx,
+        triggers=("schedule",),
+    )
+    assert default is not None
+    assert default.legs[0].max_acceptable_slippage == 0.005
 
 
 # -- rotation --------------------------------------------------------------------------------

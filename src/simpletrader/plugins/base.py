@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -285,6 +285,12 @@ class PlannerParams(BaseModel):
         default=ExecutionDirective(),
         description="execution_urgency, visibility_preference, max_total_slippage_pct",
     )
+    leg_slippage: Annotated[float | None, Field(ge=0.0)] = Field(
+        default=None,
+        description="max_acceptable_slippage of every leg, a fraction of the decision close "
+        "(the plan's limit is the tighter of it and routing_directive.max_total_slippage_pct); "
+        "none: the legs' default, 0.005. Orders sliced over several bars need more room",
+    )
 
 
 class StrategyPlanner(Plugin):
@@ -344,6 +350,10 @@ class StrategyPlanner(Plugin):
                     directives[key] = value
         if policy is None:
             policy = self.policy if self.policy is not None else ctx.default_policy
+        slippage = getattr(self.params, "leg_slippage", None)
+        if slippage is not None:
+            # Validated by the params model (>= 0), so a copy without re-validation is safe.
+            legs = [leg.model_copy(update={"max_acceptable_slippage": slippage}) for leg in legs]
         return StrategyDirective(
             directive_id=directive_id,
             strategy_id=ctx.strategy_id,

@@ -19,8 +19,9 @@ _ROLE_NOTES = {
     "starts and re-arms when it clears. Severity is 0.5 at the limit, 1 at twice the limit.",
     "strategy_planner": "Exactly one per strategy; at most one directive per flow. Every "
     "built-in also takes ``policy`` (mode, timeout as a duration, unwind_filled_legs; default: "
-    "the blueprint's ``execution.policy``), ``size_directive``, ``exit_directive`` and "
-    "``routing_directive``.",
+    "the blueprint's ``execution.policy``), ``size_directive``, ``exit_directive``, "
+    "``routing_directive`` and ``leg_slippage`` (every leg's max_acceptable_slippage; default "
+    "0.005 of the decision close).",
     "entry_planner": "Order type and price of a NEW_TRADE or resizing MODIFY leg.",
     "exit_planner": "Protective stop and target of a NEW_TRADE leg (offsets from the fill); an "
     "exit-only MODIFY leg gets a trailing stop from the directive's ``stop_loss_tolerance``, "

@@ -2,8 +2,8 @@
 held positions into at most one directive.
 
 Every built-in takes the shared :class:`PlannerParams` (``policy``, ``size_directive``,
-``exit_directive``, ``routing_directive``); a directive's policy is the planner's ``policy``
-param, else the blueprint's ``execution.policy``.
+``exit_directive``, ``routing_directive``, ``leg_slippage``); a directive's policy is the
+planner's ``policy`` param, else the blueprint's ``execution.policy``.
 """
 
 from __future__ import annotations
@@ -375,6 +375,11 @@ class RebalanceParams(PlannerParams):
     drift: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         default=0.0, description="leave a position alone when within this fraction of target"
     )
+    cash_buffer: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0,
+        description="fraction of equity left in cash: targets are weight x (1 - cash_buffer) "
+        "of equity, so buys filled at the next open still find the cash after a gap and fees",
+    )
     confidence: Fraction = 1.0
 
     _cron = field_validator("schedule")(check_cron)
@@ -392,7 +397,8 @@ class Rebalance(StrategyPlanner):
     """Scheduled rebalancing to target weights of equity, as absolute sizes.
 
     On each schedule tick: MODIFY an open plan, NEW_TRADE where none is open, CLOSE at weight
-    0. Reducing legs come first, so their cash is there for the buys.
+    0. Reducing legs come first, so their cash is there for the buys. Targets are units at the
+    decision close of ``weight x (1 - cash_buffer)`` of equity.
     """
 
     Params = RebalanceParams
@@ -410,7 +416,7 @@ class Rebalance(StrategyPlanner):
             return None
         p: RebalanceParams = self.params
         ctx = decision.ctx
-        equity = ctx.equity_now()
+        equity = ctx.equity_now() * (1.0 - p.cash_buffer)
         reducing: list[LegDirective] = []
         adding: list[LegDirective] = []
         for symbol, weight in p.weights.items():
@@ -461,6 +467,119 @@ class Rebalance(StrategyPlanner):
             )
             (reducing if units < held else adding).append(leg)
         legs = reducing + adding
+        if not legs:
+            return None
+        return self.directive(decision, legs, confidence=p.confidence)
+
+
+class ScaleInOutParams(PlannerParams):
+    schedule: str = Field(description="cron text, UTC (e.g. '0 0 * * MON': weekly on Monday)")
+    fact: str = Field(description="fact whose level sets the target (e.g. an RSI)")
+    steps: tuple[tuple[float, Fraction], ...] = Field(
+        min_length=1,
+        description="(level, weight) pairs: hold weight x equity once the fact is at or above "
+        "level (the highest level reached wins; below every level: flat)",
+    )
+    below: bool = Field(
+        default=False,
+        description="read the steps downwards: a step holds at or below its level (the lowest "
+        "level reached wins)",
+    )
+    symbol: str | None = Field(default=None, description="none: the strategy's first symbol")
+    redeliver: bool = Field(
+        default=False,
+        description="also send the target on ticks where it has not changed, as an "
+        "at-least-once feed re-delivers: an absolute target already held makes no order",
+    )
+    confidence: Fraction = 1.0
+
+    _cron = field_validator("schedule")(check_cron)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        levels = [level for level, _ in self.steps]
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"steps repeat a level: {levels}")
+        return self
+
+
+@register("scale_in_out")
+class ScaleInOut(StrategyPlanner):
+    """Scales one position in and out along steps of a fact, as absolute targets.
+
+    On each schedule tick the fact's step gives a target weight; when the step changes, the
+    weight becomes units at the decision close (floored to the lot), and that absolute size is
+    the target until the step changes again: NEW_TRADE from flat, MODIFY to resize, CLOSE at
+    weight 0. A re-delivered target (``redeliver``) finds it already held and makes no order.
+    """
+
+    Params = ScaleInOutParams
+
+    def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
+        super().__init__(params, name)
+        p: ScaleInOutParams = self.params
+        self._steps = sorted(p.steps, reverse=not p.below)
+        self._step: int | None = None
+        self._units = Decimal(0)
+
+    def setup(self, ctx: FlowContext) -> None:
+        super().setup(ctx)
+        symbol = self.params.symbol
+        if symbol is not None and symbol not in ctx.cache.symbols:
+            raise ValueError(
+                f"symbol {symbol!r} is not traded; known: {', '.join(ctx.cache.symbols)}"
+            )
+
+    def step_of(self, value: float) -> int | None:
+        """Index (into the steps by level) of the step ``value`` reaches, None below them all."""
+        below = self.params.below
+        for k, (level, _) in enumerate(self._steps):
+            if (value <= level) if below else (value >= level):
+                return k
+        return None
+
+    def decide(self, decision: Decision) -> StrategyDirective | None:
+        if "schedule" not in decision.triggers:
+            return None
+        p: ScaleInOutParams = self.params
+        ctx = decision.ctx
+        symbol = p.symbol or ctx.cache.primary
+        value = ctx.cache.fact(p.fact)
+        close = ctx.cache.close(symbol)
+        if not (value == value and close > 0):  # NaN: no reading yet
+            return None
+        step = self.step_of(value)
+        # The step before the first reading is None (flat), as below every level.
+        changed = step != self._step
+        if not changed and not p.redeliver:
+            return None
+        if changed:
+            self._step = step
+            weight = self._steps[step][1] if step is not None else 0.0
+            units = _decimal(max(0.0, weight * ctx.equity_now() / (close * ctx.multiplier(symbol))))
+            instrument = ctx.instruments.get(symbol)
+            self._units = instrument.floor_quantity(units) if instrument is not None else units
+        units = self._units
+        plans = ctx.ledger.open_plans(ctx.strategy_id, symbol)
+        longs = [plan for plan in plans if plan.direction is TradeDirection.LONG]
+        kept = longs[0] if units > 0 and longs else None
+        # Every other plan on the symbol closes first; the kept one carries the target.
+        legs = [close_leg(plan) for plan in plans if plan is not kept]
+        if kept is not None:
+            legs.append(
+                LegDirective(
+                    scope=LegScope.MODIFY_EXISTING,
+                    trade_plan_id=kept.trade_plan_id,
+                    symbol=symbol,
+                    target_size=units,
+                )
+            )
+        elif units > 0:
+            legs.append(
+                LegDirective(
+                    scope=LegScope.NEW_TRADE, symbol=symbol, direction=Side.BUY, target_size=units
+                )
+            )
         if not legs:
             return None
         return self.directive(decision, legs, confidence=p.confidence)
