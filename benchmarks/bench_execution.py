@@ -3,7 +3,8 @@
 Two figures, each timed around the execution calls only (DTOs are built outside the timers):
 
 - ``orders``: random single-command batches (NEW_TRADE market/limit/stop orders on four
-  symbols, and CLOSEs of random open plans) over 1-minute random-walk bars, a few per bar.
+  symbols, and CLOSEs of random open plans, at most 20 open) over 1-minute random-walk bars,
+  a few per bar.
   Reports orders submitted per second (``submit_batch`` through the risk checks, journal,
   ledger and venue) and fills processed per second (bar opens and matching passes).
 - ``batches``: COORDINATED batches of 1, 2 and 6 market legs, one per bar, each followed by a
@@ -50,6 +51,7 @@ from simpletrader.ledger.ledger import Ledger
 NS = 1_000_000_000
 START = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp()) * NS
 SYMBOLS = ("A", "B", "C", "D", "E", "F")
+MAX_OPEN = 20  # open plans at most, like a strategy holding a book, not an ever-growing pile
 
 
 def random_walk(symbol: str, n: int, rng: np.random.Generator) -> Bars:
@@ -180,17 +182,17 @@ def bench_orders(n_orders: int, per_bar: int, seed: int) -> dict[str, Any]:
     """Orders submitted per second and fills processed per second."""
     rng = random.Random(seed)
     symbols = SYMBOLS[:4]
-    n_bars = n_orders // per_bar + 10
+    n_bars = 2 * n_orders // per_bar + 10  # a CLOSE of an unfilled plan sends no order
     desk = Desk(n_bars, symbols, seed)
     worker = desk.worker
     submit_s = match_s = 0.0
-    sent = 0
-    while sent < n_orders:
+    book = worker.ledger.orders
+    while len(book) < n_orders:
         match_s += timed(desk.open_bar)
         batches = []
         open_plans = worker.ledger.open_plans("bench")
-        for _ in range(min(per_bar, n_orders - sent)):
-            if open_plans and rng.random() < 0.3:
+        for _ in range(min(per_bar, n_orders - len(book))):
+            if open_plans and (len(open_plans) >= MAX_OPEN or rng.random() < 0.3):
                 plan = open_plans[rng.randrange(len(open_plans))]
                 batches.append(
                     desk.batch([desk.close_leg(plan.trade_plan_id)], BatchExecutionMode.INDEPENDENT)
@@ -213,7 +215,6 @@ def bench_orders(n_orders: int, per_bar: int, seed: int) -> dict[str, Any]:
                         symbol, side, rng.randint(1, 10), OrderType.STOP, price * (1 + off)
                     )
                 batches.append(desk.batch([leg], BatchExecutionMode.INDEPENDENT))
-            sent += 1
 
         def submit(batches: list[ExecutionCommandBatch] = batches) -> None:
             for batch in batches:

@@ -65,6 +65,7 @@ _FEE_QUANTUM = Decimal("0.00000001")
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _NEVER = 2**62
 _DAYS_PER_YEAR = Decimal(365)
+_EXPIRING = frozenset({TimeInForce.DAY, TimeInForce.GTD})
 
 
 class PositionLike(Protocol):
@@ -153,18 +154,25 @@ class VenueConfig:
 
 
 class _Working:
-    """A resting order inside the venue."""
+    """A resting order inside the venue.
+
+    ``level`` / ``up`` cache the price test that can make the order act on a bar (a limit or
+    stop reached when ``high >= level`` if ``up``, else ``low <= level``; None for market
+    orders), so a resting order far from the market costs a comparison per bar.
+    """
 
     __slots__ = (
         "active",
         "close_index",
         "eligible_at",
         "filled",
+        "level",
         "request",
         "resized",
         "seen",
         "triggered",
         "unreported",
+        "up",
     )
 
     def __init__(self, request: OrderRequest, eligible_at: int) -> None:
@@ -177,6 +185,22 @@ class _Working:
         self.active = True
         self.seen = -1
         self.close_index = -1
+        self.level: float | None = None
+        self.up = False
+        self.cache_level()
+
+    def cache_level(self) -> None:
+        req = self.request
+        buy = req.side is Side.BUY
+        kind = req.order_type
+        if kind is OrderType.LIMIT or (kind is OrderType.STOP_LIMIT and self.triggered):
+            assert req.limit_price is not None
+            self.level, self.up = float(req.limit_price), not buy
+        elif kind is OrderType.STOP or kind is OrderType.STOP_LIMIT:
+            assert req.stop_price is not None
+            self.level, self.up = float(req.stop_price), buy
+        else:
+            self.level = None
 
 
 class SimulatedVenue:
@@ -324,6 +348,7 @@ class SimulatedVenue:
             req.limit_price = instrument.round_price(limit_price)
         if stop_price is not None:
             req.stop_price = instrument.round_price(stop_price)
+        working.cache_level()
         self._emit(OrderReplaced(order_id, req.quantity, req.limit_price, req.stop_price, at))
 
     def set_faults(self, faults: FaultConfig, seed: int | None = None) -> None:
@@ -350,14 +375,19 @@ class SimulatedVenue:
             req = working.request
             if working.eligible_at > ts or req.fill_on_close:
                 continue
-            if self._expired(req, ts):
+            if req.time_in_force in _EXPIRING and self._expired(req, ts):
                 self._remove(working)
                 self._emit(OrderExpired(req.order_id, ts))
                 continue
             working.seen = self._passes
+            level = working.level
             if req.oco_id is not None and len(self._oco.get(req.oco_id, ())) > 1:
                 self._match_oco(working, index, ts)
-            else:
+            elif level is None or (
+                self._h[req.symbol][index] >= level
+                if working.up
+                else self._l[req.symbol][index] <= level
+            ):
                 self._match(working, index, ts)
             if req.time_in_force is TimeInForce.IOC and working.active:
                 self._remove(working)
@@ -462,6 +492,7 @@ class SimulatedVenue:
             stop = float(req.stop_price)
             if (h >= stop) if buy else (lo <= stop):
                 working.triggered = True
+                working.cache_level()
                 working.eligible_at = ts + 1  # rests as a limit from the next bar
             return
         if kind is OrderType.STOP:
@@ -685,8 +716,10 @@ class SimulatedVenue:
     ) -> Decimal:
         """The largest whole number of lots up to ``wanted`` that cash and margin allow."""
         lot = self._instruments[symbol].lot_size
-        lo, hi = 0, int(wanted / lot)
         sign = 1 if side is Side.BUY else -1
+        if self._margin_ok(index, symbol, sign * wanted, price):
+            return wanted
+        lo, hi = 0, int(wanted / lot)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if self._margin_ok(index, symbol, sign * mid * lot, price):
