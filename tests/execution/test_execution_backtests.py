@@ -106,3 +106,61 @@ def test_participation_cap_and_latency_from_the_blueprint() -> None:
     run = run_backtest(blueprint(venue={"participation_cap": 0.0001, "latency": "1h"}))
     entries = [o for o in run.ledger.orders.values() if not o.reduce_only]
     assert any(len([f for f in run.ledger.fills if f.order_id == o.order_id]) > 1 for o in entries)
+
+
+PAIR = {
+    "name": "pair_e2e",
+    "seed": 5,
+    "data": {
+        "symbols": [
+            {"symbol": "SPX", "source": "SPX_1d"},
+            {"symbol": "NASDAQ", "source": "NASDAQ_1d"},
+        ]
+    },
+    "workforce": {
+        "context_worker": [
+            {"plugin": "spread_zscore", "name": "z", "params": {"pair": ["SPX", "NASDAQ"]}}
+        ],
+        "signal_detector": [
+            {"plugin": "zscore_bands", "params": {"zscore": "z", "entry": 2.0, "exit": 0.5}}
+        ],
+        "strategy_planner": {"plugin": "pair_trade", "params": {"pair": ["SPX", "NASDAQ"]}},
+        "size_planner": [{"plugin": "equity_fraction", "params": {"fraction": 0.4}}],
+    },
+    "execution": {
+        "margin": {"requirement": 0.5},
+        "faults": {"reject_probability": 0.2, "cancel_failure_probability": 0.3},
+        "policy": {"mode": "COORDINATED", "unwind_filled_legs": True, "timeout": "2 bars"},
+    },
+}
+
+
+def test_a_coordinated_pair_with_faults_unwinds_every_failed_batch_to_zero() -> None:
+    run = run_backtest(Blueprint.model_validate(PAIR))
+    ledger = run.ledger
+    records = list(run.journal.records())
+    failed = {
+        r["batch_id"] for r in records if r["kind"] == "batch_ended" and r["status"] == "FAILED"
+    }
+    unwinding = {r["batch_id"] for r in records if r["kind"] == "unwind_started"}
+    unwinding -= {r["batch_id"] for r in records if r["kind"] == "unwind_completed"}
+    # A newer MODIFY or CLOSE that superseded a leg (or its unwind) took over its position.
+    superseded = {
+        r["command_id"]
+        for r in records
+        if r["kind"] == "command_ended" and r["status"] == "SUPERSEDED"
+    } | {g.command_id for g in ledger.groups.values() if g.status == "SUPERSEDED"}
+    assert failed - unwinding
+    for batch_id in failed - unwinding:
+        net: dict[str | None, Decimal] = {}
+        for group in ledger.groups.values():
+            if group.batch_id != batch_id or group.command_id in superseded:
+                continue
+            for order_id in group.order_ids:
+                order = ledger.orders[order_id]
+                signed = order.filled_quantity if order.side == "BUY" else -order.filled_quantity
+                net[group.command_id] = net.get(group.command_id, Decimal(0)) + signed
+        assert all(v == 0 for v in net.values()), (batch_id, net)
+    replayed = Ledger(ledger.starting_cash, {"SPX": Decimal(1), "NASDAQ": Decimal(1)})
+    replayed.replay(run.journal.events())
+    assert replayed.state_digest() == ledger.state_digest()

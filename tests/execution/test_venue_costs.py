@@ -44,6 +44,20 @@ def test_long_round_trip_pays_fees_half_spread_and_slippage_to_the_cent() -> Non
     assert market.plan().status == "CLOSED"
 
 
+def test_short_round_trip_pays_fees_half_spread_and_slippage_to_the_cent() -> None:
+    rows: list[Row] = [(50, 50, 50, 50), (50, 51, 49, 50), (45, 46, 44, 45), (45, 45, 45, 45)]
+    market = round_trip(rows, Side.SELL, 100, VenueConfig(costs=COSTS))
+    sell, buy = market.ledger.fills
+    # 50 x (1 - 15 bps) = 49.925 -> 49.92 (half-even); fee 4.992 + 1.00 per unit
+    assert (sell.price, sell.fee) == (d("49.92"), d("5.992"))
+    # 45 x (1 + 15 bps) = 45.0675 -> 45.07; fee 4.507 + 1.00
+    assert (buy.price, buy.fee) == (d("45.07"), d("5.507"))
+    ledger = market.ledger
+    assert ledger.realized_pnl == d("485.00")
+    assert ledger.fees == d("11.499")
+    assert ledger.cash == d("100473.501")
+
+
 def test_a_small_fill_pays_the_minimum_fee() -> None:
     rows: list[Row] = [(50, 50, 50, 50), (50, 51, 49, 50), (50, 50, 50, 50), (50, 50, 50, 50)]
     market = round_trip(rows, Side.BUY, 1, VenueConfig(costs=COSTS))
