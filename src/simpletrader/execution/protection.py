@@ -67,9 +67,6 @@ class ProtectionBook:
         self._plans: dict[str, PlanProtection] = {}
         self.dirty: dict[str, None] = {}
 
-    def has(self, trade_plan_id: str) -> bool:
-        return trade_plan_id in self._plans
-
     def set_exit(self, trade_plan_id: str, exit_plan: ExitPlan) -> None:
         """Take the levels of ``exit_plan`` (None keeps a level) and sync the pair."""
         protection = self._plans.get(trade_plan_id)

@@ -146,10 +146,6 @@ class ExecutionWorker:
         if self.bus.wants(type(event)):
             self.bus.publish(event)
 
-    def publish(self, event: object) -> None:
-        if self.bus.wants(type(event)):
-            self.bus.publish(event)
-
     def now(self) -> int:
         return self.clock.now_ns()
 

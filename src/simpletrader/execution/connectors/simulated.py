@@ -357,10 +357,6 @@ class SimulatedVenue:
         self.faults = FaultInjector(faults, self.config.seed if seed is None else seed)
         self._faulty = faults.enabled
 
-    def working_ids(self) -> list[str]:
-        """Ids of the orders working in the venue, in submission order."""
-        return [w.request.order_id for w in self._working if w.active]
-
     def match_open(self, index: int) -> None:
         """Match every eligible working order against bar ``index`` (open, then range)."""
         ts = int(self._timestamps[index])
