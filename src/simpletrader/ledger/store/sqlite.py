@@ -134,10 +134,8 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = Path(path)
         new = check_file(self.path, create=create)
-        try:
+        with self._guard("open it"):
             self._conn = self._connect(create)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from None
         try:
             with self._guard("open"):
                 if new or check_schema(self._conn, self.path, create=create):
@@ -157,6 +155,7 @@ class Store:
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
+        """Turn SQLite's errors into ``StoreError`` naming the file and what was being done."""
         try:
             yield
         except sqlite3.DatabaseError as exc:

@@ -1,0 +1,130 @@
+"""The journal: append-only, bar-closed for sinks, hashed identically in any process."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from simpletrader.core.enums import GroupStatus, TradeDirection
+from simpletrader.journal.events import GroupStatusChanged, TradePlanClosed, TradePlanOpened
+from simpletrader.journal.journal import Journal, JournalBar
+
+ROOT = Path(__file__).parents[2]
+T = 1_700_000_000_000_000_000
+
+
+def _fill(journal: Journal, bars: int = 30) -> None:
+    """Entries on every third bar, one to three per bar."""
+    for bar in range(bars):
+        if bar % 3 == 0:
+            for k in range(1 + bar % 2 + bar % 5 // 4):
+                plan = f"TPL_20240102_030405_{bar * 10 + k:08x}"
+                journal.append(TradePlanOpened(T + bar, plan, "s", "GOOG", TradeDirection.LONG))
+        journal.end_bar(bar)
+
+
+def test_sequence_numbers_start_at_one_and_count_entries() -> None:
+    journal = Journal()
+    event = GroupStatusChanged(T, "EXG_20240102_030405_00000001", GroupStatus.ACTIVE)
+    assert journal.append(event) == 1
+    assert journal.append(event) == 2
+    assert len(journal) == 2
+    assert [r["seq"] for r in journal.records()] == [1, 2]
+
+
+def test_sinks_get_one_call_per_bar_that_appended_entries() -> None:
+    journal = Journal()
+    seen: list[JournalBar] = []
+    journal.add_sink(seen.append)
+    _fill(journal)
+    assert [b.bar for b in seen] == list(range(0, 30, 3))
+    assert seen[0].first_seq == 1
+    for before, after in itertools.pairwise(seen):
+        assert after.first_seq == before.last_seq + 1
+        assert len(after.events) == len(after.payloads)
+    assert seen[-1].last_seq == len(journal)
+
+
+def test_hash_does_not_depend_on_chunking_or_sinks() -> None:
+    plain, chunked, sunk = Journal(), Journal(chunk_size=2), Journal(chunk_size=3)
+    sunk.add_sink(lambda _: None)
+    for journal in (plain, chunked, sunk):
+        _fill(journal)
+    assert plain.run_hash == chunked.run_hash == sunk.run_hash
+    assert list(plain.records()) == list(sunk.records())
+
+
+def test_hash_changes_with_any_entry() -> None:
+    a, b = Journal(), Journal()
+    _fill(a)
+    _fill(b)
+    b.append(TradePlanClosed(T, "TPL_20240102_030405_00000000"))
+    assert a.run_hash != b.run_hash
+
+
+def test_bar_events_tag_each_entry_with_the_bar_that_closed_it() -> None:
+    journal = Journal(chunk_size=2)
+    _fill(journal)
+    tagged = list(journal.bar_events())
+    assert len(tagged) == len(journal)
+    assert [bar for bar, _ in tagged] == sorted(bar for bar, _ in tagged)
+    assert {bar for bar, _ in tagged} == set(range(0, 30, 3))
+
+
+def test_records_can_be_filtered_by_kind() -> None:
+    journal = Journal()
+    _fill(journal)
+    journal.append(TradePlanClosed(T, "TPL_20240102_030405_00000000"))
+    closed = list(journal.records(kinds={"trade_plan_closed"}))
+    assert [r["seq"] for r in closed] == [len(journal)]
+    assert closed[0]["id"] == "TPL_20240102_030405_00000000"
+
+
+def test_a_sink_cannot_join_in_the_middle_of_a_bar() -> None:
+    journal = Journal()
+    journal.append(TradePlanClosed(T, "TPL_20240102_030405_00000000"))
+    with pytest.raises(ValueError, match="between bars"):
+        journal.add_sink(lambda _: None)
+
+
+SCRIPT = """
+from simpletrader.backtest.engine import run_backtest
+from simpletrader.config.loader import load_blueprint
+run = run_backtest(load_blueprint({path!r}))
+print(run.run_hash, len(run.journal))
+"""
+
+
+def test_run_hash_is_identical_across_processes_and_hash_seeds() -> None:
+    example = ROOT / "src" / "simpletrader" / "examples" / "sma_cross_goog.yaml"
+    outputs = set()
+    for seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT.format(path=str(example))],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=True,
+        )
+        outputs.add(done.stdout.strip())
+    assert len(outputs) == 1
+    run_hash, entries = outputs.pop().split()
+    assert len(run_hash) == 32
+    assert int(entries) > 100
+
+
+def test_decimal_payloads_keep_their_exact_text() -> None:
+    from simpletrader.journal.events import GroupResized
+
+    journal = Journal()
+    journal.append(GroupResized(T, "EXG_20240102_030405_00000001", Decimal("1.2300")))
+    (record,) = journal.records()
+    assert record["target_quantity"] == "1.2300"
