@@ -7,8 +7,10 @@ summary and its journal read back from the store, with the lookups the scenario 
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -36,6 +38,24 @@ from simpletrader.ledger.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+
+
+_ROW = re.compile(r"<tr>(.*?)</tr>")
+_CELL = re.compile(r"<td[^>]*>(.*?)</td>")
+
+
+def report_batches(document: str) -> dict[str, dict[str, str]]:
+    """The rows of an HTML report's batches table by batch id, each as {header: cell text}."""
+    start = document.index('<table class="batches">')
+    table = document[start : document.index("</table>", start)]
+    headers = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", table)]
+    rows: dict[str, dict[str, str]] = {}
+    for row in _ROW.findall(table):
+        cells = [html.unescape(c) for c in _CELL.findall(row)]
+        if cells:
+            named = dict(zip(headers, cells, strict=True))
+            rows[named["batch"]] = named
+    return rows
 
 
 def launch(name: str, workdir: Path, *extra: str) -> subprocess.Popen[str]:

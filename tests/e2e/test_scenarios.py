@@ -6,14 +6,13 @@ Every example in ``examples/`` runs in its own subprocess (all started together)
 
 from __future__ import annotations
 
-import html
 import os
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from scenario_kit import EXAMPLES, ROOT, Scenario, collect, launch
+from scenario_kit import EXAMPLES, ROOT, Scenario, collect, launch, report_batches
 
 from simpletrader.core.enums import (
     BatchExecutionMode,
@@ -59,10 +58,18 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def scenarios(workdir: Path) -> dict[str, Scenario]:
     """Every example, run once: all processes start at once, then are read back in turn."""
-    extra = {"pair_trade_faults": ("--report", str(workdir / "pair_trade_faults.html"))}
-    procs = {name: launch(name, workdir, *extra.get(name, ())) for name in NAMES}
+    reported = ("pair_trade_faults", "twap_entry", "iceberg_entry")
+    procs = {
+        name: launch(
+            name,
+            workdir,
+            *(("--report", str(workdir / f"{name}.html")) if name in reported else ()),
+        )
+        for name in NAMES
+    }
     runs = {name: collect(name, proc, workdir) for name, proc in procs.items()}
-    runs["pair_trade_faults"].report = (workdir / "pair_trade_faults.html").read_text()
+    for name in reported:
+        runs[name].report = (workdir / f"{name}.html").read_text()
     return runs
 
 
@@ -185,18 +192,14 @@ def test_the_report_lists_every_failed_pair_batch_with_its_reason(
     scenarios: dict[str, Scenario],
 ) -> None:
     s = scenarios["pair_trade_faults"]
-    rows = {
-        row.split("</td>")[1].split(">")[-1]: html.unescape(row)
-        for row in s.report.split("<tr>")
-        if "BAT_" in row
-    }
+    rows = report_batches(s.report)
     failed = [e for e in s.batch_ended.values() if e.status.value == "FAILED"]
     assert failed
     for ended in failed:
         assert ended.reason
-        assert ended.batch_id in rows, ended.batch_id
-        assert "FAILED" in rows[ended.batch_id]
-        assert ended.reason in rows[ended.batch_id]
+        row = rows[ended.batch_id]
+        assert (row["mode"], row["outcome"]) == ("COORDINATED", "FAILED")
+        assert row["reason"] == ended.reason
 
 
 # -- 3. DCA ladder -------------------------------------------------------------------------------
@@ -393,6 +396,7 @@ def test_twap_entries_go_out_in_six_hourly_slices_within_their_window(
     scenarios: dict[str, Scenario],
 ) -> None:
     s = scenarios["twap_entry"]
+    rows = report_batches(s.report)
     whole = 0
     for batch in s.batches.values():
         (command,) = batch.commands
@@ -405,6 +409,7 @@ def test_twap_entries_go_out_in_six_hourly_slices_within_their_window(
         if s.command_status(command) == "COMPLETED":
             whole += 1
             assert len(sent) == 6
+            assert rows[batch.batch_id]["orders"] == "6"  # the slices, visible in the report
             sizes = [s.ledger.orders[o].quantity for o in group.order_ids]
             assert max(sizes) - min(sizes) <= 1000  # one lot
     assert whole > 40
@@ -412,6 +417,7 @@ def test_twap_entries_go_out_in_six_hourly_slices_within_their_window(
 
 def test_iceberg_entries_show_one_clip_at_a_time(scenarios: dict[str, Scenario]) -> None:
     s = scenarios["iceberg_entry"]
+    rows = report_batches(s.report)
     whole = 0
     for batch in s.batches.values():
         (command,) = batch.commands
@@ -427,6 +433,7 @@ def test_iceberg_entries_show_one_clip_at_a_time(scenarios: dict[str, Scenario])
         if s.command_status(command) == "COMPLETED" and command.scope is LegScope.NEW_TRADE:
             whole += 1
             assert len(orders) >= 5
+            assert rows[batch.batch_id]["orders"] == str(len(orders))
             days = {s.submitted_at[o.order_id] // (24 * HOUR_NS) for o in orders}
             assert len(days) >= 4  # spread over several bars
     assert whole > 10

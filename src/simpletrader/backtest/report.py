@@ -1,9 +1,10 @@
 """The HTML report: one self-contained file (plotly.js inlined, so it opens offline).
 
 Price with entries and exits, equity against buy-and-hold with the drawdown beneath, the
-metrics, the trades, and the batches with mode, outcome and reason. Needs the ``report`` extra
-(plotly). Long runs are thinned for the charts (a min/max envelope keeps every extreme) and
-long tables are cut, each with a note saying so; the numbers are always computed on all bars.
+metrics, the trades, and the batches with mode, outcome, orders sent and reason. Needs the
+``report`` extra (plotly). Long runs are thinned for the charts (a min/max envelope keeps
+every extreme) and long tables are cut, each with a note saying so; the numbers are always
+computed on all bars.
 """
 
 from __future__ import annotations
@@ -339,18 +340,30 @@ def batches_html(result: Result) -> tuple[str, str, str]:
             f"{len(shown):,} of {len(batches):,} batches: every one not COMPLETED, then the latest"
         )
         batches = shown
+    sent = orders_per_batch(result)
     rows = [
         (
             _time(b["ended_at"]) or "(open)",
             str(b["batch_id"]),
             str(b["mode"]),
             str(b["status"]),
+            str(sent.get(str(b["batch_id"]), 0)),
             "" if pd.isna(b["reason"]) else str(b["reason"]),
         )
         for b in batches.to_dict("records")
     ]
-    table = _table(("ended (UTC)", "batch", "mode", "outcome", "reason"), rows, "batches")
+    headers = ("ended (UTC)", "batch", "mode", "outcome", "orders", "reason")
+    table = _table(headers, rows, "batches")
     return outcomes, table, note
+
+
+def orders_per_batch(result: Result) -> dict[str, int]:
+    """How many orders each batch sent: TWAP slices, iceberg clips and unwinds each count."""
+    sent: dict[str, int] = {}
+    for group in result.run.ledger.groups.values():
+        if group.batch_id is not None:
+            sent[group.batch_id] = sent.get(group.batch_id, 0) + len(group.order_ids)
+    return sent
 
 
 def _cards(result: Result) -> str:
