@@ -271,6 +271,23 @@ def test_dca_ladder_buys_three_rungs_below_the_close_on_its_schedule() -> None:
     assert spent == pytest.approx(3000)
 
 
+def test_dca_ladder_accumulates_into_the_open_plan_with_cumulative_targets() -> None:
+    ledger = FakeLedger()
+    params = DcaLadderParams(schedule="@weekly", amount=Decimal(3000), accumulate=True)
+    bars = make_bars("A", [200.0])
+    first = _decide(DcaLadder(params), make_ctx(bars, ledger=ledger), triggers=("schedule",))
+    assert [leg.scope.value for leg in first.legs] == ["NEW_TRADE"] * 3  # type: ignore[union-attr]
+    ledger.hold(FakePlan(TPL_A, "A", TradeDirection.LONG, Decimal(10)))
+    directive = _decide(DcaLadder(params), make_ctx(bars, ledger=ledger), triggers=("schedule",))
+    assert _legs(directive) == [("MODIFY_EXISTING", "A", TPL_A)] * 3
+    assert directive is not None
+    # 1000 a rung at 198, 196, 194: 5 units each (floored), on top of the 10 held
+    assert [leg.target_size for leg in directive.legs] == [Decimal(15), Decimal(20), Decimal(25)]
+    assert [leg.preferred_price_zone for leg in directive.legs][2] == (Decimal(194), Decimal(194))
+    ledger.working.add(TPL_A)  # the last ladder still works: no new one on top of it
+    assert _decide(DcaLadder(params), make_ctx(bars, ledger=ledger), triggers=("schedule",)) is None
+
+
 def test_dca_ladder_rejects_bad_cron_text_and_mismatched_weights() -> None:
     with pytest.raises(ValidationError, match="not a cron expression"):
         DcaLadderParams(schedule="every monday", amount=Decimal(1))

@@ -309,6 +309,13 @@ class DcaLadderParams(PlannerParams):
     weights: tuple[Annotated[float, Field(gt=0.0)], ...] | None = Field(
         default=None, description="share of `amount` per rung; none: equal"
     )
+    accumulate: bool = Field(
+        default=False,
+        description="grow one position: once a plan is open, rungs are MODIFY legs with "
+        "cumulative absolute targets (each assumes the rungs above it filled, as a SEQUENTIAL "
+        "batch guarantees), and a tick while the last ladder still works is skipped; else "
+        "every rung opens its own plan",
+    )
     confidence: Fraction = 1.0
 
     _cron = field_validator("schedule")(check_cron)
@@ -328,7 +335,9 @@ class DcaLadder(StrategyPlanner):
 
     One NEW_TRADE leg per rung with ``preferred_price_zone`` at close x (1 - offset) (pair it
     with the ``zone_limit`` entry planner) and an absolute size of its share of ``amount`` at
-    that price.
+    that price. With ``accumulate`` and a plan open on the symbol, the rungs are MODIFY legs of
+    that plan instead, rung k targeting what is held plus rungs 1..k (sizes floored to the lot),
+    and no ladder is made while the previous one still works on the plan.
     """
 
     Params = DcaLadderParams
@@ -345,6 +354,19 @@ class DcaLadder(StrategyPlanner):
         weights = p.weights or (1.0,) * len(p.offsets)
         total = sum(weights)
         instrument = ctx.instruments.get(symbol)
+        plan = None
+        if p.accumulate:
+            longs = [
+                held
+                for held in ctx.ledger.open_plans(ctx.strategy_id, symbol)
+                if held.direction is TradeDirection.LONG
+            ]
+            plan = longs[0] if longs else None
+            if plan is not None and ctx.ledger.has_working_command(plan.trade_plan_id):
+                # The last ladder still works on the plan: a new one would supersede its rung
+                # while it moves on to the next (ladders never stack on one position).
+                return None
+        target = abs(plan.net) if plan is not None else Decimal(0)
         legs = []
         for offset, weight in zip(p.offsets, weights, strict=True):
             price = _decimal(close) * (1 - _decimal(offset))
@@ -353,13 +375,30 @@ class DcaLadder(StrategyPlanner):
             if price <= 0:
                 continue
             size = p.amount * _decimal(weight / total) / price
+            zone = (price, price)
+            if plan is None:
+                legs.append(
+                    LegDirective(
+                        scope=LegScope.NEW_TRADE,
+                        symbol=symbol,
+                        direction=Side.BUY,
+                        target_size=size,
+                        preferred_price_zone=zone,
+                    )
+                )
+                continue
+            if instrument is not None:
+                size = instrument.floor_quantity(size)
+            if size <= 0:
+                continue
+            target += size
             legs.append(
                 LegDirective(
-                    scope=LegScope.NEW_TRADE,
+                    scope=LegScope.MODIFY_EXISTING,
+                    trade_plan_id=plan.trade_plan_id,
                     symbol=symbol,
-                    direction=Side.BUY,
-                    target_size=size,
-                    preferred_price_zone=(price, price),
+                    target_size=target,
+                    preferred_price_zone=zone,
                 )
             )
         if not legs:
