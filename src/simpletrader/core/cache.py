@@ -200,6 +200,18 @@ class StrategyCache:
             raise self._unknown_fact(name) from None
         return array[start:end]
 
+    def whole_fact(self, name: str) -> np.ndarray:
+        """The whole history of a fact, for bootstrap-time vectorised pre-filters only.
+
+        Flows must use ``fact``/``window``: this bypasses the point-in-time guard. A detector's
+        ``candidates`` may use it because each of its values reads only its own bar and earlier
+        ones (the facts were admitted causal), which keeps the mask causal too.
+        """
+        try:
+            return self._fact_arrays[name]
+        except KeyError:
+            raise self._unknown_fact(name) from None
+
     def closes(self, length: int, symbol: str | None = None, ago: int = 0) -> np.ndarray:
         """The last ``length`` closes of ``symbol``, ending ``ago`` bars before the current bar.
 

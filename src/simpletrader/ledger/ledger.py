@@ -64,6 +64,7 @@ class Ledger:
         self._cash_f = float(starting_cash)
         self._held: dict[str, float] = {}
         self._closes: dict[str, memoryview] = {}
+        self._close_arrays: dict[str, np.ndarray] = {}
         self.equity_curve = np.full(n_bars, np.nan, dtype=np.float64)
         self._equity = float(starting_cash)
         self._peak = float(starting_cash)
@@ -255,6 +256,24 @@ class Ledger:
     def attach_prices(self, closes: Mapping[str, memoryview]) -> None:
         """Give the ledger the close series it marks positions against."""
         self._closes = dict(closes)
+        self._close_arrays = {s: np.asarray(c) for s, c in closes.items()}
+
+    def mark_range(self, start: int, stop: int) -> None:
+        """Equity for bars ``start..stop-1`` on which nothing traded, in one vectorised step.
+
+        Valid only while cash and positions stay as they are over the range (the engine calls
+        it for bars it skips because no order, batch or flow could act on them).
+        """
+        if stop <= start:
+            return
+        segment = self.equity_curve[start:stop]
+        segment.fill(self._cash_f)
+        for symbol, units in self._held.items():
+            segment += units * self._close_arrays[symbol][start:stop]
+        self._equity = float(segment[-1])
+        peak = float(segment.max())
+        if peak > self._peak:
+            self._peak = peak
 
     def mark(self, index: int) -> float:
         """Equity at the close of bar ``index``, written into ``equity_curve``."""

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simpletrader.core.enums import OriginType
+from simpletrader.core.errors import PluginError
 from simpletrader.dtos import Origin, Risk, Signal
 from simpletrader.execution.worker import ExecutionWorker
 from simpletrader.journal.events import DirectiveNotPlanned, FlowRecorded
@@ -86,6 +87,32 @@ class StrategyFlow:
         self._schedule_pos = 0
         self._next_fire = self.schedule_bars[0] if self.schedule_bars else _NEVER
         self.flows = 0
+
+    def visit_bars(self, n: int) -> npt.NDArray[np.int64] | None:
+        """Sorted bar indices on which this flow may fire, or None when that is every bar.
+
+        The union of the detectors' ``candidates`` and the schedule's fire bars, past warm-up.
+        A risk monitor reads the account, which changes with every fill, so any monitor (or a
+        detector without a pre-filter) means every bar. Bars where the strategy holds a
+        position with a position trigger are the engine's to add, as they happen.
+        """
+        if self.monitors:
+            return None
+        mask = np.zeros(n, dtype=np.bool_)
+        for detector in self.detectors:
+            found = detector.candidates(self.ctx)
+            if found is None:
+                return None
+            if found.shape != (n,):
+                raise PluginError(
+                    f"signal detector {detector.name}: candidates() gave shape {found.shape}; "
+                    f"expected ({n},)"
+                )
+            mask |= found.astype(np.bool_, copy=False)
+        if self.schedule_bars:
+            mask[np.asarray(self.schedule_bars, dtype=np.int64)] = True
+        mask[: self.warmup] = False
+        return np.flatnonzero(mask).astype(np.int64)
 
     def on_bar_close(self) -> None:
         """Called with the cache at the current bar and the clock at its close."""

@@ -187,6 +187,16 @@ class SignalDetector(Plugin):
     @abstractmethod
     def detect(self, ctx: FlowContext) -> Signal | Iterable[Signal] | None: ...
 
+    def candidates(self, ctx: FlowContext) -> np.ndarray | None:
+        """Optional vectorised pre-filter: a bool per bar, True wherever ``detect`` may fire.
+
+        Computed once at bootstrap (``ctx.cache.whole_fact``); the engine then skips bars on
+        which no detector can fire and nothing else is working, marking equity for them in one
+        vectorised step. It must be causal and cover every bar ``detect`` fires on. None (the
+        default) means every bar is a candidate.
+        """
+        return None
+
     def signal(
         self,
         ctx: FlowContext,

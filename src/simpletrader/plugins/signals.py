@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simpletrader.core.enums import SignalDirection
@@ -53,6 +54,18 @@ class MovingAverageCrossover(SignalDetector):
         elif fast < slow and cache.fact(p.fast, 1) >= cache.fact(p.slow, 1):
             return self.signal(ctx, SHORT, "MA_CROSS_DOWN", symbol=p.symbol)
         return None
+
+    def candidates(self, ctx: FlowContext) -> np.ndarray:
+        """Exactly the bars ``detect`` fires on (NaN compares False in both)."""
+        p: CrossoverParams = self.params
+        fast, slow = ctx.cache.whole_fact(p.fast), ctx.cache.whole_fact(p.slow)
+        prev_fast = np.concatenate(([np.nan], fast[:-1]))
+        prev_slow = np.concatenate(([np.nan], slow[:-1]))
+        with np.errstate(invalid="ignore"):
+            up = (fast > slow) & (prev_fast <= prev_slow)
+            down = (fast < slow) & (prev_fast >= prev_slow)
+        mask: np.ndarray = up | down
+        return mask
 
 
 class RsiThresholdParams(_Params):
