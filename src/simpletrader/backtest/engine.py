@@ -7,6 +7,7 @@ close; equity is marked at b's close. A bar on which nothing fires costs a few a
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 from collections.abc import Callable, Sequence
@@ -18,11 +19,12 @@ import numpy as np
 
 from simpletrader.config.blueprint import Blueprint, SymbolSpec
 from simpletrader.core.cache import StrategyCache
-from simpletrader.core.clock import SimulatedClock, ns_to_datetime
+from simpletrader.core.clock import SimulatedClock, datetime_to_ns, ns_to_datetime
 from simpletrader.core.errors import ConfigError, DataError
 from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator, new_run_id
-from simpletrader.data import Bars, Instrument, align, default_instrument, load_bars
+from simpletrader.data import Bars, Instrument, align, default_instrument, load_bars, resample
+from simpletrader.data.resampling import parse_timeframe
 from simpletrader.data.samples import SAMPLE_NAMES
 from simpletrader.dtos import ExecutionCommandBatch
 from simpletrader.execution.connectors.simulated import SimulatedVenue
@@ -130,6 +132,18 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
     return moment
 
 
+def _slice_bars(bars: Bars, begin: int, stop: int) -> Bars:
+    return dataclasses.replace(
+        bars,
+        timestamps=bars.timestamps[begin:stop],
+        open=bars.open[begin:stop],
+        high=bars.high[begin:stop],
+        low=bars.low[begin:stop],
+        close=bars.close[begin:stop],
+        volume=bars.volume[begin:stop],
+    )
+
+
 def load_market_data(
     blueprint: Blueprint,
     base_dir: Path | None = None,
@@ -151,12 +165,25 @@ def load_market_data(
         else:
             source = resolve_source(spec.source, base_dir)
         sources[spec.symbol] = source
-        loaded.append(load_bars(source, symbol=spec.symbol, label=spec.label))
+        bars_i = load_bars(source, symbol=spec.symbol, label=spec.label)
+        timeframe = blueprint.data.timeframe
+        if timeframe is not None and bars_i.timeframe_seconds != parse_timeframe(timeframe):
+            bars_i = resample(bars_i, timeframe)
+        loaded.append(bars_i)
     aligned = align(loaded) if len(loaded) > 1 else tuple(loaded)
     t0 = _parse_time(start or blueprint.data.start, "start")
     t1 = _parse_time(end or blueprint.data.end, "end")
     if t0 is not None or t1 is not None:
-        aligned = tuple(b.slice_by_time(t0, t1) for b in aligned)
+        first = aligned[0]
+        # Warm-up bars come from before ``start``: workers see them, the strategy does not trade.
+        begin = 0
+        if t0 is not None:
+            begin = int(np.searchsorted(first.timestamps, datetime_to_ns(t0)))
+            begin = max(0, begin - blueprint.data.warmup_bars)
+        stop = len(first)
+        if t1 is not None:
+            stop = int(np.searchsorted(first.timestamps, datetime_to_ns(t1)))
+        aligned = tuple(_slice_bars(b, begin, stop) for b in aligned)
     if len(aligned[0]) < 2:
         raise DataError(f"{aligned[0].source}: fewer than 2 bars in the selected period")
     bars = {b.symbol: b for b in aligned}
