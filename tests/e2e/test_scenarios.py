@@ -7,6 +7,7 @@ Every example in ``examples/`` runs in its own subprocess (all started together)
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import pairwise
@@ -369,6 +370,9 @@ def test_the_trailing_stop_is_raised_by_cancel_replace_and_never_lowered(
             stops[plan].append(event.stop_price)
     assert len(stops) > 10
     assert raised > 50
+    # Raised by amending the one working stop order of each plan, not by sending new ones.
+    per_plan = Counter(ledger.groups[ledger.orders[o].group_id].trade_plan_id for o in stop_orders)
+    assert set(per_plan.values()) == {1}
     for plan_id, sequence in stops.items():
         assert ledger.plans[plan_id].direction.value == "LONG"
         assert sequence == sorted(sequence), f"{plan_id} lowered its stop: {sequence}"
