@@ -220,3 +220,30 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
         assert store.runs() == []
     with pytest.raises(StoreError, match="folder"):
         Store(tmp_path, create=True)
+
+
+def test_a_run_that_raises_is_recorded_as_failed_with_its_committed_bars(tmp_path: Path) -> None:
+    from simpletrader.core.errors import SimpleTraderError
+    from simpletrader.core.event_bus import EventBus
+    from simpletrader.journal.events import OrderFilled
+
+    fills: list[OrderFilled] = []
+
+    def third_fill_breaks(event: OrderFilled) -> None:
+        fills.append(event)
+        if len(fills) == 3:
+            raise RuntimeError("observer broke")
+
+    bus = EventBus()
+    bus.subscribe(OrderFilled, third_fill_breaks, critical=True)
+    path = tmp_path / "failed.db"
+    with pytest.raises(SimpleTraderError, match="observer broke"):
+        run_backtest(load_blueprint(EXAMPLE), store=path, bus=bus)
+    with Store(path) as store:
+        (info,) = store.runs()
+        assert info.status is RunStatus.FAILED
+        assert info.error is not None
+        assert "observer broke" in info.error
+        assert store.verify(info.run_id).ok
+        fill_ids = [r.id for r in store.entries(info.run_id, kinds=["order_filled"])]
+        assert fill_ids == [f.fill_id for f in fills[:2]]

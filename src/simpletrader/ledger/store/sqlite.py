@@ -12,6 +12,7 @@ Every SQLite failure surfaces as :class:`~simpletrader.core.errors.StoreError` n
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,6 +42,8 @@ from simpletrader.ledger.store.schema import (
 if TYPE_CHECKING:
     from simpletrader.data.bars import Bars
     from simpletrader.journal.journal import JournalBar
+
+logger = logging.getLogger(__name__)
 
 _INSERT_ENTRY = "INSERT INTO entries (k, bar, kind, id, ref, payload) VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_BAR = (
@@ -153,6 +156,11 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
+    def _ensure_wal(self) -> None:
+        # Persistent in the file, but a store copied or vacuumed elsewhere may have lost it.
+        with self._guard("switch it to WAL mode"):
+            self._conn.execute("PRAGMA journal_mode = WAL")
+
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
         """Turn SQLite's errors into ``StoreError`` naming the file and what was being done."""
@@ -196,6 +204,7 @@ class Store:
         ``blueprint`` is the blueprint as JSON or YAML text; ``bars`` the run's aligned bars
         (the first symbol is the clock); ``facts`` where the fact values of each bar are read.
         """
+        self._ensure_wal()
         primary = next(iter(bars.values()))
         start = datetime.fromtimestamp(int(primary.timestamps[0]) / 1e9, UTC)
         end = datetime.fromtimestamp(int(primary.timestamps[-1]) / 1e9, UTC)
@@ -618,9 +627,15 @@ class RunWriter:
             self._release()
 
     def fail(self, error: str) -> None:
-        """Mark the run FAILED with the error that stopped it (its entries stay, indexed)."""
+        """Mark the run FAILED with the error that stopped it (its entries stay, indexed).
+
+        Called while another error propagates, so a store that cannot take the mark (disk
+        full, say) is logged rather than raised: the run then stays RUNNING in the store.
+        """
         try:
             self._end(RunStatus.FAILED, None, None, {}, error)
+        except StoreError as exc:
+            logger.warning("could not mark run %s as failed: %s", self.run_id, exc)
         finally:
             self._release()
 
