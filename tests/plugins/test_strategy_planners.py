@@ -110,6 +110,19 @@ def test_signal_to_directive_reverses_in_one_directive_when_short_is_allowed() -
     assert _legs(directive) == [("CLOSE_EXISTING", "A", TPL_A), ("NEW_TRADE", "A", Side.SELL)]
 
 
+def test_signal_to_directive_follows_the_latest_signal_of_every_symbol_in_one_directive() -> None:
+    ledger = FakeLedger()
+    ledger.hold(FakePlan(TPL_B, "B", TradeDirection.LONG, Decimal(10)))
+    ctx = make_ctx({"A": make_bars("A", [100.0]), "B": make_bars("B", [50.0])}, ledger=ledger)
+    signals = [
+        _signal(ctx, "DOWN", "short", "A"),
+        _signal(ctx, "DOWN", "short", "B"),
+        _signal(ctx, "UP", "long", "A"),  # A's latest word: long
+    ]
+    directive = _decide(SignalToDirective(), ctx, signals)
+    assert _legs(directive) == [("NEW_TRADE", "A", Side.BUY), ("CLOSE_EXISTING", "B", TPL_B)]
+
+
 def test_the_directive_starts_the_causality_chain_and_takes_the_default_policy() -> None:
     ctx = make_ctx(make_bars("A", [100.0]))
     ctx.default_policy = ExecutionPolicy(mode=BatchExecutionMode.SEQUENTIAL, timeout_seconds=60)

@@ -70,7 +70,8 @@ class SignalToDirective(StrategyPlanner):
     """Opens on a signal when flat; closes an opposite position on the opposite signal.
 
     With ``allow_short`` an opposite signal also opens the reverse position (CLOSE then NEW in
-    one directive). Confidence is the strongest signal's, or ``default_confidence``.
+    one directive). Each symbol follows its latest signal of the flow, all in one directive.
+    Confidence is the strongest signal's, or ``default_confidence``.
     """
 
     Params = SignalToDirectiveParams
@@ -79,26 +80,29 @@ class SignalToDirective(StrategyPlanner):
         return self.from_signals(decision)
 
     def from_signals(self, decision: Decision) -> StrategyDirective | None:
-        """The directive the latest signal asks for (None when it changes nothing)."""
+        """The directive the latest signal of each symbol asks for (None when they change
+        nothing); symbols in the order they first signalled in the flow."""
         p: SignalToDirectiveParams = self.params
         if not decision.signals:
             return None
-        signal = decision.signals[-1]
+        latest = {signal.symbol: signal for signal in decision.signals}
         ledger = decision.ctx.ledger
-        open_plans = ledger.open_plans(decision.ctx.strategy_id, signal.symbol)
-        wanted = (
-            TradeDirection.LONG
-            if signal.direction is SignalDirection.LONG
-            else TradeDirection.SHORT
-        )
-        legs = [close_leg(plan) for plan in open_plans if plan.direction is not wanted]
-        holds_wanted = any(plan.direction is wanted for plan in open_plans)
-        if not holds_wanted and (wanted is TradeDirection.LONG or p.allow_short):
-            legs.append(
-                LegDirective(
-                    scope=LegScope.NEW_TRADE, symbol=signal.symbol, direction=wanted.entry_side
-                )
+        legs: list[LegDirective] = []
+        for symbol, signal in latest.items():
+            open_plans = ledger.open_plans(decision.ctx.strategy_id, symbol)
+            wanted = (
+                TradeDirection.LONG
+                if signal.direction is SignalDirection.LONG
+                else TradeDirection.SHORT
             )
+            legs.extend(close_leg(plan) for plan in open_plans if plan.direction is not wanted)
+            holds_wanted = any(plan.direction is wanted for plan in open_plans)
+            if not holds_wanted and (wanted is TradeDirection.LONG or p.allow_short):
+                legs.append(
+                    LegDirective(
+                        scope=LegScope.NEW_TRADE, symbol=symbol, direction=wanted.entry_side
+                    )
+                )
         if not legs:
             return None
         confidences = [s.confidence for s in decision.signals if s.confidence is not None]
