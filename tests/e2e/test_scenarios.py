@@ -531,12 +531,6 @@ def stacked_ladder() -> Iterator[None]:
     registry._REGISTRY["strategy_planner"].pop("test_stacked_ladder")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="execution/worker.py ExecutionWorker._change_plan: a command superseded (inside "
-    "coordinator.supersede, by a batch that its own supersession let continue) before its group "
-    "was opened still opens a group and sends orders after the nested calls return",
-)
 @pytest.mark.usefixtures("stacked_ladder")
 def test_a_command_that_ended_before_it_started_opens_no_group_and_sends_no_order() -> None:
     run = run_backtest(load_blueprint_text(STACKED)[0])

@@ -270,6 +270,10 @@ class ExecutionWorker:
             self._modify_exits(state, plan)
             return
         self.coordinator.supersede(trade_plan_id, state)
+        if state.ended:
+            # Superseding may end this very command (overlapping batches on one plan): an
+            # ended command must not open a group or send orders that nothing would own.
+            return
         for order in self.ledger.working_orders(trade_plan_id):
             group = self.ledger.groups[order.group_id]
             if group.role is not GroupRole.PROTECTIVE:
