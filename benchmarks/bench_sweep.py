@@ -12,8 +12,10 @@ configuration runs the same 16 backtests; every run's ``run_hash`` must agree ac
   itself (shipping, scheduling, collecting, idle workers at the end).
 
 ``--short`` adds the same measurement on 64 short GOOG_1d runs (~30 ms each), where the
-per-task overhead dominates. The machine's load average is printed before and after: other
-work on the cores inflates 2-worker figures, so quote figures from a quiet machine.
+per-task overhead dominates. Other work on the cores caps any 2-worker figure, so the load
+average and a control are printed before and after: ``machine parallelism`` is how much faster
+two processes finish a pure-Python loop each than one process runs both (2.0 on two free cores).
+A sweep's speedup can only be read against it.
 
     python benchmarks/bench_sweep.py --short
 """
@@ -26,6 +28,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +92,29 @@ def _measure(
     return figures, hashes
 
 
+def _spin(n: int = 4_000_000) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i * i
+    return time.perf_counter() - started
+
+
+def machine_parallelism() -> float:
+    """Serial time of two pure-Python loops / their time in two processes (2.0: two free
+    cores)."""
+    started = time.perf_counter()
+    _spin()
+    _spin()
+    serial = time.perf_counter() - started
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [1, 1]))  # start both workers before timing
+        started = time.perf_counter()
+        list(pool.map(_spin, [4_000_000, 4_000_000]))
+        parallel = time.perf_counter() - started
+    return serial / parallel
+
+
 def _fill(results: list[Figures]) -> None:
     single = {(r.workload, r.backend): r.wall_s for r in results if r.workers == 1}
     for r in results:
@@ -119,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()
+    control_before = machine_parallelism()
     csv = ensure_csv(args.bars, CACHE_DIR)
     workloads: list[tuple[str, Path, dict[str, list[int]], tuple[str, ...]]] = [
         (f"{args.bars // 1000}k bars", BLUEPRINT, LONG_GRID, (str(csv),))
@@ -137,17 +164,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {name} {backend} x{workers}: {figures.wall_s:.2f} s", file=sys.stderr)
     _fill(results)
     load_after = os.getloadavg()
+    control_after = machine_parallelism()
     if args.json:
         document: dict[str, Any] = {
             "results": [asdict(r) for r in results],
             "run_hashes_agree": agree,
             "load_before": load_before,
             "load_after": load_after,
+            "machine_parallelism": [control_before, control_after],
             "cpus": os.cpu_count(),
         }
         print(json.dumps(document, indent=2))
     else:
-        print(f"cpus {os.cpu_count()}; load average before {load_before}, after {load_after}")
+        loads = " / ".join(f"{x:.2f}" for x in load_before)
+        print(f"cpus {os.cpu_count()}; load average before {loads}, after {load_after[0]:.2f}")
+        print(
+            f"machine parallelism (2.0 = two free cores): before {control_before:.2f}x, "
+            f"after {control_after:.2f}x"
+        )
         _print(results)
         print(f"run_hash of every run identical across configurations: {agree}")
     return 0 if agree else 1
