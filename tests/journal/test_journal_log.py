@@ -6,6 +6,7 @@ import itertools
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -128,3 +129,58 @@ def test_decimal_payloads_keep_their_exact_text() -> None:
     journal.append(GroupResized(T, "EXG_20240102_030405_00000001", Decimal("1.2300")))
     (record,) = journal.records()
     assert record["target_quantity"] == "1.2300"
+
+
+class KeepingSink:
+    """A durable sink in memory: keeps every line it is given."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[int, str, bytes]] = []
+
+    def __call__(self, entries: JournalBar) -> None:
+        for k, (event, payload) in enumerate(zip(entries.events, entries.payloads, strict=True)):
+            self.kept.append((entries.first_seq + k, event.kind, payload))
+
+    def lines(self) -> Iterator[tuple[int, str, bytes]]:
+        return iter(list(self.kept))
+
+
+def test_a_durable_sink_keeps_the_entries_and_the_hash_is_unchanged() -> None:
+    plain, durable = Journal(), Journal()
+    sink = KeepingSink()
+    durable.add_sink(sink, durable=True)
+    for journal in (plain, durable):
+        _fill(journal)
+        journal.append(TradePlanClosed(T, "TPL_20240102_030405_00000000"))  # no bar closed it
+    assert durable.run_hash == plain.run_hash
+    assert list(durable.lines()) == list(plain.lines())
+    assert len(sink.kept) == len(durable) - 1
+    assert list(durable.records()) == list(plain.records())
+
+
+def test_a_durable_sink_must_come_first_and_be_able_to_read_back() -> None:
+    late = Journal()
+    late.append(TradePlanClosed(T, "TPL_20240102_030405_00000000"))
+    late.end_bar(0)
+    with pytest.raises(ValueError, match="before any entry"):
+        late.add_sink(KeepingSink(), durable=True)
+    with pytest.raises(TypeError, match="lines"):
+        Journal().add_sink(lambda _: None, durable=True)
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_reading_the_hash_mid_bar_takes_nothing_from_the_sinks(durable: bool) -> None:
+    plain, sunk = Journal(), Journal()
+    sink = KeepingSink()
+    sunk.add_sink(sink, durable=durable)
+    for journal in (plain, sunk):
+        journal.append(TradePlanClosed(T, "TPL_20240102_030405_00000001"))
+        journal.end_bar(0)
+        journal.append(TradePlanClosed(T, "TPL_20240102_030405_00000002"))
+    assert sunk.run_hash == plain.run_hash  # with the bar in progress
+    assert list(sunk.lines()) == list(plain.lines())
+    sunk.end_bar(1)
+    plain.end_bar(1)
+    assert [seq for seq, _, _ in sink.kept] == [1, 2]
+    assert sunk.run_hash == plain.run_hash
+    assert list(sunk.lines()) == list(plain.lines())

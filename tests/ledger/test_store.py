@@ -92,9 +92,11 @@ def test_stored_entries_are_the_journal_byte_for_byte(
     recorded: tuple[Path, BacktestRun, BacktestRun],
 ) -> None:
     path, first, _ = recorded
+    in_memory = run_backtest(load_blueprint(EXAMPLE))
     with Store(path) as store:
         stored = [(r.seq, r.kind, r.payload.encode()) for r in store.entries(first.run_id)]
-    assert stored == list(first.journal.lines())
+    assert stored == list(in_memory.journal.lines())
+    assert list(first.journal.lines()) == stored  # a store-backed journal reads its store
 
 
 def test_the_ledger_rebuilt_from_a_store_matches_the_run(

@@ -12,7 +12,7 @@ import gc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -182,7 +182,14 @@ def load_market_data(
             begin = max(0, begin - blueprint.data.warmup_bars)
         stop = len(first)
         if t1 is not None:
-            stop = int(np.searchsorted(first.timestamps, datetime_to_ns(t1)))
+            # The end is inclusive: a bare date keeps that whole day, a time keeps its bar.
+            end_text = str(end or blueprint.data.end)
+            if len(end_text) == 10:
+                stop = int(
+                    np.searchsorted(first.timestamps, datetime_to_ns(t1 + timedelta(days=1)))
+                )
+            else:
+                stop = int(np.searchsorted(first.timestamps, datetime_to_ns(t1), side="right"))
         aligned = tuple(_slice_bars(b, begin, stop) for b in aligned)
     if len(aligned[0]) < 2:
         raise DataError(f"{aligned[0].source}: fewer than 2 bars in the selected period")
@@ -271,7 +278,7 @@ def run_backtest(
             bars=bars,
             facts=cache,
         )
-        journal.add_sink(recorder)
+        journal.add_sink(recorder, durable=True)
     # The run allocates many small, acyclic records; the default collector thresholds would
     # rescan them all over and over. Freeze what bootstrap built and collect rarely.
     thresholds = gc.get_threshold()

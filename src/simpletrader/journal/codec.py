@@ -141,6 +141,11 @@ class EntryRow:
     def record(self) -> dict[str, Any]:
         return record(self.seq, self.kind, self.payload)
 
+    def raw(self) -> bytes:
+        """The payload as bytes, as the journal hashes it."""
+        payload = self.payload
+        return payload.encode() if isinstance(payload, str) else payload
+
     def event(self) -> JournalEvent:
         return decode(self.kind, self.payload)
 

@@ -14,7 +14,7 @@ import hashlib
 import zlib
 from array import array
 from collections.abc import Callable, Collection, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from simpletrader.journal import codec
 from simpletrader.journal import events as ev
@@ -46,6 +46,19 @@ class JournalBar:
 
 
 Sink = Callable[[JournalBar], None]
+Lines = Iterator[tuple[int, str, bytes]]
+
+
+class DurableSink(Protocol):
+    """A sink that keeps every entry it was given and can hand them back in order.
+
+    With one attached the journal stops keeping its own compressed copy (it still hashes):
+    :meth:`Journal.lines` reads the entries back from the sink instead.
+    """
+
+    def __call__(self, entries: JournalBar) -> None: ...
+
+    def lines(self) -> Lines: ...
 
 
 class Journal:
@@ -65,6 +78,7 @@ class Journal:
         "_mark_bars",
         "_mark_seqs",
         "_pending",
+        "_reader",
         "_seq",
         "_sinks",
     )
@@ -82,6 +96,7 @@ class Journal:
         self._mark_bars = array("q")
         self._mark_seqs = array("q")
         self._sinks: list[Sink] = []
+        self._reader: Callable[[], Lines] | None = None
 
     def __len__(self) -> int:
         return self._seq
@@ -92,10 +107,21 @@ class Journal:
         self._seq += 1
         return self._seq
 
-    def add_sink(self, sink: Sink) -> None:
-        """Receive every later bar's entries once that bar ends (one call per active bar)."""
+    def add_sink(self, sink: Sink | DurableSink, *, durable: bool = False) -> None:
+        """Receive every later bar's entries once that bar ends (one call per active bar).
+
+        A ``durable`` sink (a :class:`DurableSink`, attached before the first entry) keeps the
+        entries for the journal, which then keeps only their hash.
+        """
         if self._seq != self._bar_mark:
             raise ValueError("add a sink between bars, not while a bar has unfinished entries")
+        if durable:
+            if self._seq or self._reader is not None:
+                raise ValueError("a durable sink must be the first and only one, before any entry")
+            reader = getattr(sink, "lines", None)
+            if not callable(reader):
+                raise TypeError(f"a durable sink needs a lines() method: {sink!r}")
+            self._reader = reader
         self._sinks.append(sink)
 
     def end_bar(self, bar: int) -> None:
@@ -113,7 +139,7 @@ class Journal:
             entries = JournalBar(bar, first, events, payloads)
             for sink in self._sinks:
                 sink(entries)
-            self._absorb(events, payloads)
+            self._absorb(events, payloads, retain=self._reader is None)
         elif len(self._pending) >= self._chunk_size:
             self._serialise_pending()
         self._bar_mark = seq
@@ -124,10 +150,15 @@ class Journal:
             self._pending = []
             self._absorb(events, codec.encode_many(events))
 
-    def _absorb(self, events: list[ev.JournalEvent], payloads: list[bytes]) -> None:
+    def _absorb(
+        self, events: list[ev.JournalEvent], payloads: list[bytes], *, retain: bool = True
+    ) -> None:
+        """Hash serialised entries; keep them too unless a durable sink already has them."""
         line = codec.line
         blob = b"".join([line(e.kind, p) for e, p in zip(events, payloads, strict=True)])
         self._hasher.update(blob)
+        if not retain:
+            return
         self._buffer.append(blob)
         self._buffered += len(events)
         if self._buffered >= self._chunk_size:
@@ -139,25 +170,41 @@ class Journal:
             self._buffer = []
             self._buffered = 0
 
-    def _flush(self) -> None:
-        self._serialise_pending()
-        self._compress()
-
     @property
     def run_hash(self) -> str:
         """Hash over every entry so far; identical runs give identical hashes in any process."""
-        self._serialise_pending()
-        return self._hasher.hexdigest()
+        if not self._sinks:
+            self._serialise_pending()
+            return self._hasher.hexdigest()
+        # The bar in progress still belongs to the sinks: hash a copy, keep the entries pending.
+        hasher = self._hasher.copy()
+        hasher.update(b"".join(self._pending_lines()))
+        return hasher.hexdigest()
 
-    def lines(self) -> Iterator[tuple[int, str, bytes]]:
+    def _pending_lines(self) -> list[bytes]:
+        pending = self._pending
+        line = codec.line
+        return [line(e.kind, p) for e, p in zip(pending, codec.encode_many(pending), strict=True)]
+
+    def lines(self) -> Lines:
         """Every entry as ``(seq, kind, payload)``, in sequence order."""
-        self._flush()
         seq = 0
+        if self._reader is not None:
+            for seq, kind, payload in self._reader():  # what the durable sink committed
+                yield seq, kind, payload
+        if not self._sinks:
+            self._serialise_pending()
+        self._compress()
         for chunk in self._chunks:
             for raw in zlib.decompress(chunk).splitlines():
-                kind, _, payload = raw.partition(b"\t")
+                name, _, body = raw.partition(b"\t")
                 seq += 1
-                yield seq, kind.decode(), payload
+                yield seq, name.decode(), body
+        if self._sinks:  # the bar in progress: not handed to the sinks yet
+            for raw in self._pending_lines():
+                name, _, body = raw.rstrip(b"\n").partition(b"\t")
+                seq += 1
+                yield seq, name.decode(), body
 
     def records(self, kinds: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every entry (or those of ``kinds``) as a JSON-ready dict, in sequence order.

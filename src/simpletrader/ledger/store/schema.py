@@ -25,17 +25,19 @@ FORMAT_NAME = "simpletrader-store"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 RUN_SHIFT = 40
-"""Entry and bar keys are ``run << RUN_SHIFT | seq`` (or ``| bar``): one integer B-tree key."""
+"""Entry keys are ``run << RUN_SHIFT | seq``: one integer B-tree key, runs in ranges."""
 
 # Version 1. ``runs`` has one row per run (``run`` is its integer key, ``run_id`` the RUN id).
 # ``entries`` holds journal entries keyed by ``k = run << 40 | seq``, so each run's entries are
-# one contiguous range of the table even when several processes write runs at once; ``bars``
-# holds one row per committed bar (same keying with the bar index), written in the same
-# transaction as that bar's entries: it is the commit marker (first and last sequence number)
-# and keeps the bar's prices and fact values for explain. ``entry_ids``/``entry_refs`` index the
-# entries by id and by the id they belong to; they are filled in bulk when a run finishes (an
-# index maintained per insert would rewrite several pages in every per-bar transaction).
-# ``journal`` is a view with the run id and sequence number spelled out, for ad-hoc SQL.
+# one contiguous range of the table even when several processes write runs at once. The last
+# entry a bar committed carries ``bar_end``: the bar's open time, prices and fact values as JSON.
+# It is the commit marker: written in the same transaction as the bar's other entries, a row
+# with it ends every committed bar, and in one B-tree with them, so each per-bar transaction
+# touches as few pages as possible. ``entry_ids``, ``entry_refs`` and ``entry_bars`` index the
+# entries by id, by the id they belong to and by bar; they are filled in bulk the first time a
+# finished run is explained (an index maintained per insert would rewrite several more pages in
+# every per-bar transaction, and building it at the end of every run would tax runs never
+# explained). ``journal`` is a view with the run id and sequence number spelled out.
 DDL_V1 = (
     """
     CREATE TABLE store_meta (
@@ -59,7 +61,8 @@ DDL_V1 = (
         status TEXT NOT NULL,
         started_at TEXT NOT NULL,
         finished_at TEXT,
-        entries INTEGER,
+        committed_bars INTEGER,
+        committed_entries INTEGER,
         run_hash TEXT,
         headline TEXT,
         error TEXT,
@@ -73,17 +76,8 @@ DDL_V1 = (
         kind TEXT NOT NULL,
         id TEXT NOT NULL,
         ref TEXT,
-        payload TEXT NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE bars (
-        k INTEGER PRIMARY KEY,
-        ts INTEGER NOT NULL,
-        first_seq INTEGER NOT NULL,
-        last_seq INTEGER NOT NULL,
-        market TEXT NOT NULL,
-        facts TEXT NOT NULL
+        payload TEXT NOT NULL,
+        bar_end TEXT
     )
     """,
     """
@@ -103,13 +97,22 @@ DDL_V1 = (
     ) WITHOUT ROWID
     """,
     """
+    CREATE TABLE entry_bars (
+        run INTEGER NOT NULL,
+        bar INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        PRIMARY KEY (run, bar)
+    ) WITHOUT ROWID
+    """,
+    """
     CREATE VIEW journal AS
     SELECT r.run_id AS run_id, e.k & 1099511627775 AS seq, e.bar AS bar, e.kind AS kind,
-           e.id AS id, e.ref AS ref, e.payload AS payload
+           e.id AS id, e.ref AS ref, e.payload AS payload, e.bar_end AS bar_end
     FROM entries e JOIN runs r ON r.run = e.k >> 40
     """,
 )
-TABLES_V1 = frozenset({"store_meta", "runs", "entries", "bars", "entry_ids", "entry_refs"})
+TABLES_V1 = frozenset({"store_meta", "runs", "entries", "entry_ids", "entry_refs", "entry_bars"})
 
 
 def _header_problem(path: Path) -> str | None:

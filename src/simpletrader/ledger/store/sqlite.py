@@ -2,9 +2,9 @@
 
 WAL mode with ``synchronous=NORMAL``: a committed transaction survives the process being
 killed (not necessarily a power cut). A store-backed run commits one transaction per bar that
-appended entries: the bar's entries (one ``executemany``) plus its ``bars`` row, which is the
-commit marker. A killed run therefore leaves every committed bar whole and nothing of the bar
-in progress; :meth:`Store.verify` checks exactly that.
+appended entries: the bar's entries in one ``executemany``, the last of them carrying the bar's
+prices and facts (``bar_end``), which is the commit marker. A killed run therefore leaves every
+committed bar whole and nothing of the bar in progress; :meth:`Store.verify` checks exactly that.
 
 Every SQLite failure surfaces as :class:`~simpletrader.core.errors.StoreError` naming the file.
 """
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -45,9 +45,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_INSERT_ENTRY = "INSERT INTO entries (k, bar, kind, id, ref, payload) VALUES (?, ?, ?, ?, ?, ?)"
-_INSERT_BAR = (
-    "INSERT INTO bars (k, ts, first_seq, last_seq, market, facts) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_ENTRY = (
+    "INSERT INTO entries (k, bar, kind, id, ref, payload, bar_end) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _MASK = (1 << RUN_SHIFT) - 1
 _ENTRY_COLUMNS = f"e.k & {_MASK}, e.bar, e.kind, e.id, e.ref, e.payload"
@@ -55,7 +54,7 @@ _ENTRY_COLUMNS = f"e.k & {_MASK}, e.bar, e.kind, e.id, e.ref, e.payload"
 
 class RunStatus(StrEnum):
     RUNNING = "RUNNING"
-    """Started and not finished: still running, or the process died (see ``committed``)."""
+    """Started and not finished: still running, or the process died (``Store.verify``)."""
     FINISHED = "FINISHED"
     FAILED = "FAILED"
 
@@ -125,7 +124,8 @@ def _now() -> str:
 
 def _number(value: float) -> str:
     """A float as JSON: its shortest repr, or null when not finite."""
-    return repr(value) if math.isfinite(value) else "null"
+    text = repr(value)
+    return "null" if "n" in text else text  # only nan and inf have an n
 
 
 class Store:
@@ -136,6 +136,7 @@ class Store:
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = Path(path)
+        self.closed = False
         new = check_file(self.path, create=create)
         with self._guard("open it"):
             self._conn = self._connect(create)
@@ -178,6 +179,7 @@ class Store:
     def close(self) -> None:
         """Close the file (SQLite folds the WAL back into it when the last user closes)."""
         self._conn.close()
+        self.closed = True
 
     def __enter__(self) -> Store:
         return self
@@ -236,21 +238,17 @@ class Store:
     def runs(self) -> list[RunInfo]:
         """Every run in the store, oldest first."""
         with self._guard("list its runs"):
-            counts = {
-                run: (n, last or 0)
-                for run, n, last in self._conn.execute(
-                    f"SELECT k >> {RUN_SHIFT}, COUNT(*), MAX(last_seq) FROM bars "
-                    f"GROUP BY k >> {RUN_SHIFT}"
-                )
-            }
             rows = self._conn.execute(
                 "SELECT run, run_id, blueprint_name, seed, status, started_at, finished_at, "
                 "period_start, period_end, n_bars, data_sources, starting_cash, instruments, "
-                "run_hash, headline, error FROM runs ORDER BY run"
+                "committed_bars, committed_entries, run_hash, headline, error "
+                "FROM runs ORDER BY run"
             ).fetchall()
         out = []
         for row in rows:
-            bars, entries = counts.get(row[0], (0, 0))
+            bars, entries = row[13], row[14]
+            if bars is None:  # still running, or killed: count what was committed
+                bars, entries = self._committed(row[0])
             out.append(
                 RunInfo(
                     run_id=row[1],
@@ -267,12 +265,22 @@ class Store:
                     multipliers={s: Decimal(m) for s, m in json.loads(row[12]).items()},
                     committed_bars=bars,
                     committed_entries=entries,
-                    run_hash=row[13],
-                    headline=json.loads(row[14]) if row[14] else {},
-                    error=row[15],
+                    run_hash=row[15],
+                    headline=json.loads(row[16]) if row[16] else {},
+                    error=row[17],
                 )
             )
         return out
+
+    def _committed(self, key: int) -> tuple[int, int]:
+        """(bars, entries) committed by a run, counted from its rows."""
+        with self._guard("count a run's entries"):
+            bars, last = self._conn.execute(
+                f"SELECT COUNT(bar_end), COALESCE(MAX(k & {_MASK}), 0) FROM entries "
+                "WHERE k BETWEEN ? AND ?",
+                (key << RUN_SHIFT, (key << RUN_SHIFT) | _MASK),
+            ).fetchone()
+        return int(bars), int(last)
 
     def run(self, run_id: str | None = None) -> RunInfo:
         """The run ``run_id``; without one, the store's only run (``StoreError`` otherwise)."""
@@ -293,7 +301,7 @@ class Store:
         raise StoreError(f"no run {run_id} in {self.path}; its runs: {known}")
 
     def _key(self, run_id: str) -> tuple[int, bool]:
-        """The run's integer key and whether its id/ref index has been built."""
+        """The run's integer key and whether its id/ref/bar index has been built."""
         with self._guard("look up a run"):
             row = self._conn.execute(
                 "SELECT run, indexed FROM runs WHERE run_id = ?", (run_id,)
@@ -343,82 +351,143 @@ class Store:
 
     def bar(self, run_id: str, bar: int) -> BarInfo | None:
         """The committed bar ``bar`` of a run, or None if it appended nothing."""
-        key, _ = self._key(run_id)
-        return self._bar(key, bar)
+        key, indexed = self._key(run_id)
+        return self._bar(key, bar, indexed)
 
-    def _bar(self, key: int, bar: int) -> BarInfo | None:
+    def _bar(self, key: int, bar: int, indexed: bool) -> BarInfo | None:
+        lo = key << RUN_SHIFT
         with self._guard("read a bar"):
-            row = self._conn.execute(
-                "SELECT ts, first_seq, last_seq, market, facts FROM bars WHERE k = ?",
-                ((key << RUN_SHIFT) | bar,),
-            ).fetchone()
-        if row is None:
+            if indexed:
+                span = self._conn.execute(
+                    "SELECT first_seq, last_seq FROM entry_bars WHERE run = ? AND bar = ?",
+                    (key, bar),
+                ).fetchone()
+                if span is None:
+                    return None
+                first, last = span
+                (marker,) = self._conn.execute(
+                    "SELECT bar_end FROM entries WHERE k = ?", (lo + last,)
+                ).fetchone()
+            else:
+                first, last, marker = self._conn.execute(
+                    f"SELECT MIN(k & {_MASK}), MAX(k & {_MASK}), MAX(bar_end) FROM entries "
+                    "WHERE k BETWEEN ? AND ? AND bar = ?",
+                    (lo, lo | _MASK, bar),
+                ).fetchone()
+        if marker is None:
             return None
+        end = json.loads(marker)
         return BarInfo(
             bar=bar,
-            ts=row[0],
-            first_seq=row[1],
-            last_seq=row[2],
-            market={s: tuple(v) for s, v in json.loads(row[3]).items()},
-            facts=json.loads(row[4]),
+            ts=end["ts"],
+            first_seq=first,
+            last_seq=last,
+            market={s: tuple(v) for s, v in end["market"].items()},
+            facts=end["facts"],
         )
 
     def verify(self, run_id: str) -> VerifyReport:
         """Check the run's journal is whole: every committed bar complete, nothing else.
 
-        Each ``bars`` row must be matched by exactly its ``first_seq..last_seq`` entries, all
-        tagged with that bar; bars must chain without gaps from sequence 1; and no entry may lie
-        beyond the last committed bar.
+        Sequence numbers must run from 1 without a gap; each bar's entries must be contiguous
+        and end with its marker (``bar_end``), and no other entry may carry one; the last entry
+        must be a marker, so nothing of an uncommitted bar is present.
         """
         key, _ = self._key(run_id)
-        lo, hi = key << RUN_SHIFT, (key << RUN_SHIFT) | _MASK
+        lo = key << RUN_SHIFT
         problems: list[str] = []
+        bars = rows = 0
+        last_seq = 0
+        current: int | None = None
+        open_since = 0  # first seq of the bar whose marker has not been seen yet
         with self._guard("verify a run"):
-            rows = self._conn.execute(
-                f"SELECT b.k & {_MASK}, b.first_seq, b.last_seq, COUNT(e.k), MIN(e.bar), "
-                "MAX(e.bar) FROM bars b LEFT JOIN entries e "
-                "ON e.k BETWEEN ? + b.first_seq AND ? + b.last_seq "
-                "WHERE b.k BETWEEN ? AND ? GROUP BY b.k ORDER BY b.k",
-                (lo, lo, lo, hi),
-            ).fetchall()
-            n_entries, max_seq = self._conn.execute(
-                f"SELECT COUNT(*), COALESCE(MAX(k & {_MASK}), 0) FROM entries "
-                "WHERE k BETWEEN ? AND ?",
-                (lo, hi),
-            ).fetchone()
-        expected_first = 1
-        for bar, first, last, count, low, high in rows:
-            if first != expected_first:
-                problems.append(f"bar {bar} starts at seq {first}, expected {expected_first}")
-            if count != last - first + 1:
-                problems.append(
-                    f"bar {bar} holds {count} of its {last - first + 1} entries ({first}..{last})"
-                )
-            elif low != bar or high != bar:
-                problems.append(
-                    f"bar {bar}'s entries {first}..{last} are tagged bars {low}..{high}"
-                )
-            expected_first = last + 1
-        last_seq = expected_first - 1
-        if max_seq > last_seq:
-            problems.append(
-                f"entries up to seq {max_seq} exist beyond the last committed bar (seq {last_seq})"
+            cursor = self._conn.execute(
+                f"SELECT k & {_MASK}, bar, bar_end IS NOT NULL FROM entries "
+                "WHERE k BETWEEN ? AND ? ORDER BY k",
+                (lo, lo | _MASK),
             )
-        if n_entries != max_seq:
-            problems.append(f"{n_entries} entries for sequence numbers 1..{max_seq}")
+            while batch := cursor.fetchmany(8192):
+                for seq, bar, marks in batch:
+                    if seq != last_seq + 1:
+                        problems.append(f"seq {seq} follows seq {last_seq}")
+                    if not open_since:  # the first entry of a committed bar
+                        if current is not None and bar < current:
+                            problems.append(f"bar {bar} at seq {seq} comes after bar {current}")
+                        current, open_since = bar, seq
+                    elif bar != current:
+                        problems.append(f"bar {current} (from seq {open_since}) has no end")
+                        current, open_since = bar, seq
+                    if marks:
+                        bars += 1
+                        open_since = 0
+                    last_seq = seq
+                rows += len(batch)
+                if len(problems) > 20:
+                    break
+        if open_since:
+            problems.append(
+                f"bar {current}'s entries from seq {open_since} to {last_seq} have no end: "
+                "half a bar"
+            )
         return VerifyReport(
             run_id=run_id,
-            committed_bars=len(rows),
-            entries=n_entries,
+            committed_bars=bars,
+            entries=rows,
             last_seq=last_seq,
             problems=tuple(problems),
         )
 
     # -- explain support ---------------------------------------------------------------------
     def source(self, run_id: str) -> StoreRunSource:
-        """The run as an entry source for :mod:`simpletrader.journal.explain`."""
+        """The run as an entry source for :mod:`simpletrader.journal.explain`.
+
+        The first time a run that has ended is explained, its id, ref and bar indexes are built
+        (in bulk, in key order: about a second for a million-bar run); a run still going, or
+        killed, is scanned instead.
+        """
         key, indexed = self._key(run_id)
+        if not indexed and self.run(run_id).status is not RunStatus.RUNNING:
+            indexed = self._index(key)
         return StoreRunSource(self, run_id, key, indexed)
+
+    def _index(self, key: int) -> bool:
+        """Build the run's indexes; False if the file cannot be written (then: scans)."""
+        lo, hi, conn = key << RUN_SHIFT, (key << RUN_SHIFT) | _MASK, self._conn
+        try:
+            with self._guard("index a run"):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    done = conn.execute("SELECT indexed FROM runs WHERE run = ?", (key,))
+                    if not done.fetchone()[0]:  # another process may have just built it
+                        conn.execute(
+                            f"INSERT INTO entry_ids (run, id, seq) SELECT ?, id, k & {_MASK} "
+                            "FROM entries WHERE k BETWEEN ? AND ? ORDER BY id, k",
+                            (key, lo, hi),
+                        )
+                        conn.execute(
+                            f"INSERT INTO entry_refs (run, ref, seq) SELECT ?, ref, k & {_MASK} "
+                            "FROM entries WHERE k BETWEEN ? AND ? AND ref IS NOT NULL "
+                            "ORDER BY ref, k",
+                            (key, lo, hi),
+                        )
+                        conn.execute(
+                            "INSERT INTO entry_bars (run, bar, first_seq, last_seq) "
+                            f"SELECT ?, bar, MIN(k & {_MASK}), MAX(k & {_MASK}) FROM entries "
+                            "WHERE k BETWEEN ? AND ? GROUP BY bar ORDER BY bar",
+                            (key, lo, hi),
+                        )
+                        conn.execute("UPDATE runs SET indexed = 1 WHERE run = ?", (key,))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        except StoreError as exc:
+            if "readonly" not in str(exc):
+                raise
+            logger.info("%s is read-only: explaining by scanning", self.path)
+            return False
+        return True
 
 
 class StoreRunSource:
@@ -494,7 +563,7 @@ class StoreRunSource:
     def bar_info(self, bar: int) -> BarInfo | None:
         """The committed bar ``bar`` (its prices and facts), or None."""
         if bar not in self._bars:
-            self._bars[bar] = self.store._bar(self._key, bar)
+            self._bars[bar] = self.store._bar(self._key, bar, self._indexed)
         return self._bars[bar]
 
 
@@ -506,12 +575,15 @@ class RunWriter:
     """
 
     __slots__ = (
+        "_bars_committed",
         "_base",
         "_conn",
         "_fact_keys",
         "_fact_names",
         "_facts",
         "_key",
+        "_keys",
+        "_last_seq",
         "_market",
         "_timestamps",
         "owns_store",
@@ -547,31 +619,32 @@ class RunWriter:
         self._facts = facts
         self._fact_names: tuple[str, ...] | None = None
         self._fact_keys: tuple[str, ...] = ()
+        self._keys: dict[type, Callable[[JournalEvent], tuple[str, str | None]]] = {}
+        self._bars_committed = 0
+        self._last_seq = 0
         self.owns_store = False
 
     def __call__(self, entries: JournalBar) -> None:
-        """Write one bar's entries and its marker row in one transaction."""
+        """Write one bar's entries in one transaction, the last one marking the bar's end."""
         bar = entries.bar
-        first = entries.first_seq
-        k = self._base + first
-        rows = [
-            (k + j, bar, event.kind, event.primary_id(), event.ref_id(), payload.decode())
-            for j, (event, payload) in enumerate(zip(entries.events, entries.payloads, strict=True))
-        ]
-        marker = (
-            self._base | bar,
-            self._timestamps[bar],
-            first,
-            first + len(rows) - 1,
-            self._market_json(bar),
-            self._facts_json(bar),
+        k = self._base + entries.first_seq
+        keys = self._keys
+        rows: list[tuple[object, ...]] = []
+        for event, payload in zip(entries.events, entries.payloads, strict=True):
+            cls = type(event)
+            key_of = keys.get(cls) or self._learn(cls)
+            rows.append((k, bar, cls.kind, *key_of(event), payload.decode(), None))
+            k += 1
+        end = (
+            f'{{"ts":{self._timestamps[bar]},"market":{self._market_json(bar)},'
+            f'"facts":{self._facts_json(bar)}}}'
         )
+        rows[-1] = (*rows[-1][:-1], end)
         conn = self._conn
         try:
             conn.execute("BEGIN")
             try:
                 conn.executemany(_INSERT_ENTRY, rows)
-                conn.execute(_INSERT_BAR, marker)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -581,19 +654,38 @@ class RunWriter:
             raise StoreError(
                 f"{self.store.path}: cannot write bar {bar} of run {self.run_id}: {exc}"
             ) from None
+        self._bars_committed += 1
+        self._last_seq = entries.last_seq
+
+    def _learn(self, cls: type[JournalEvent]) -> Callable[[JournalEvent], tuple[str, str | None]]:
+        """``event -> (id, ref)`` for one event class: plain attribute reads where possible."""
+        plain_id = cls.primary_id is JournalEvent.primary_id
+        plain_ref = cls.ref_id is JournalEvent.ref_id
+        key_of: Callable[[JournalEvent], tuple[str, str | None]]
+        if plain_id and plain_ref and cls.ref_field is not None:
+            key_of = attrgetter(cls.id_field, cls.ref_field)
+        elif plain_id and plain_ref:
+            get_id = attrgetter(cls.id_field)
+
+            def key_of(event: JournalEvent) -> tuple[str, str | None]:
+                return get_id(event), None
+        else:
+
+            def key_of(event: JournalEvent) -> tuple[str, str | None]:
+                return event.primary_id(), event.ref_id()
+
+        self._keys[cls] = key_of
+        return key_of
 
     def _market_json(self, bar: int) -> str:
         # Formatted by hand: json.dumps per active bar cost more than the rest of the row.
-        return (
-            "{"
-            + ",".join(
-                [
-                    prefix + ",".join([_number(c[bar]) for c in columns]) + "]"
-                    for prefix, columns in self._market
-                ]
-            )
-            + "}"
-        )
+        parts = []
+        for prefix, (o, h, low, c, v) in self._market:
+            values = f"{o[bar]!r},{h[bar]!r},{low[bar]!r},{c[bar]!r},{v[bar]!r}]"
+            if "n" in values:  # nan or inf, which JSON spells null
+                values = ",".join([_number(a[bar]) for a in (o, h, low, c, v)]) + "]"
+            parts.append(prefix + values)
+        return "{" + ",".join(parts) + "}"
 
     def _facts_json(self, bar: int) -> str:
         source = self._facts
@@ -607,33 +699,34 @@ class RunWriter:
         if ago < 0 or not names:
             return "{}"
         fact = source.fact
-        return (
-            "{"
-            + ",".join(
-                [
-                    key + _number(fact(name, ago))
-                    for key, name in zip(self._fact_keys, names, strict=True)
-                ]
-            )
-            + "}"
-        )
+        pairs = zip(self._fact_keys, names, strict=True)
+        return "{" + ",".join([key + _number(fact(name, ago)) for key, name in pairs]) + "}"
 
     def finish(self, run_hash: str, entries: int, headline: Mapping[str, Any]) -> None:
-        """Mark the run FINISHED with its hash, entry count and headline figures, and build
-        its id/ref index (in bulk, in key order: far cheaper than per-insert indexing)."""
+        """Mark the run FINISHED with its hash and headline figures.
+
+        ``entries`` is the journal's length: entries no bar closed are not in the store.
+        """
+        if entries != self._last_seq:
+            logger.warning(
+                "run %s: %d journal entries but %d committed (entries after the last bar)",
+                self.run_id,
+                entries,
+                self._last_seq,
+            )
         try:
-            self._end(RunStatus.FINISHED, run_hash, entries, dict(headline), None)
+            self._end(RunStatus.FINISHED, run_hash, dict(headline), None)
         finally:
             self._release()
 
     def fail(self, error: str) -> None:
-        """Mark the run FAILED with the error that stopped it (its entries stay, indexed).
+        """Mark the run FAILED with the error that stopped it (its committed entries stay).
 
         Called while another error propagates, so a store that cannot take the mark (disk
         full, say) is logged rather than raised: the run then stays RUNNING in the store.
         """
         try:
-            self._end(RunStatus.FAILED, None, None, {}, error)
+            self._end(RunStatus.FAILED, None, {}, error)
         except StoreError as exc:
             logger.warning("could not mark run %s as failed: %s", self.run_id, exc)
         finally:
@@ -644,46 +737,34 @@ class RunWriter:
             self.store.close()
 
     def _end(
-        self,
-        status: RunStatus,
-        run_hash: str | None,
-        entries: int | None,
-        headline: dict[str, Any],
-        error: str | None,
+        self, status: RunStatus, run_hash: str | None, headline: dict[str, Any], error: str | None
     ) -> None:
-        lo, hi, key = self._base, self._base | _MASK, self._key
-        conn = self._conn
         with self.store._guard("record the end of a run"):
-            conn.execute("BEGIN")
-            try:
-                conn.execute(
-                    f"INSERT INTO entry_ids (run, id, seq) SELECT ?, id, k & {_MASK} "
-                    "FROM entries WHERE k BETWEEN ? AND ? ORDER BY id, k",
-                    (key, lo, hi),
-                )
-                conn.execute(
-                    f"INSERT INTO entry_refs (run, ref, seq) SELECT ?, ref, k & {_MASK} "
-                    "FROM entries WHERE k BETWEEN ? AND ? AND ref IS NOT NULL ORDER BY ref, k",
-                    (key, lo, hi),
-                )
-                conn.execute(
-                    "UPDATE runs SET status = ?, finished_at = ?, run_hash = ?, entries = ?, "
-                    "headline = ?, error = ?, indexed = 1 WHERE run = ?",
-                    (
-                        status.value,
-                        _now(),
-                        run_hash,
-                        entries,
-                        json.dumps(headline, sort_keys=True, default=str),
-                        error,
-                        key,
-                    ),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            self._conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, run_hash = ?, committed_bars = ?, "
+                "committed_entries = ?, headline = ?, error = ? WHERE run = ?",
+                (
+                    status.value,
+                    _now(),
+                    run_hash,
+                    self._bars_committed,
+                    self._last_seq,
+                    json.dumps(headline, sort_keys=True, default=str),
+                    error,
+                    self._key,
+                ),
+            )
+
+    def lines(self) -> Iterator[tuple[int, str, bytes]]:
+        """The run's committed entries as ``(seq, kind, payload)``: the journal reads its
+        entries back from here, as it keeps no copy of its own (see ``Journal.add_sink``)."""
+        if not self.store.closed:
+            for row in self.store.entries(self.run_id):
+                yield row.seq, row.kind, row.raw()
+            return
+        with Store(self.store.path) as store:
+            for row in store.entries(self.run_id):
+                yield row.seq, row.kind, row.raw()
 
 
 __all__ = [
