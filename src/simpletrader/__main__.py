@@ -1,3 +1,7 @@
+"""``python -m simpletrader``: the command line."""
+
 from simpletrader.cli import main
 
-main()
+# Guarded so process pools that spawn (macOS, Windows) do not start the CLI in every worker.
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,8 @@ from simpletrader.config.loader import load_blueprint_text
 from simpletrader.core.errors import DataError
 from simpletrader.data import Bars, load_bars, resample
 
+DAYS = ("2017-06-01", "2017-06-02")
+
 BLUEPRINT = """
 name: options
 data:
@@ -47,7 +49,17 @@ def test_warmup_bars_come_from_before_start() -> None:
     assert bars.datetime_at(0) < first_trading
 
 
-def test_end_is_exclusive_and_start_without_warmup_is_the_first_bar() -> None:
+def test_a_date_end_keeps_that_whole_day_and_start_is_the_first_bar() -> None:
     bars = _market('  start: "2017-06-01"\n  end: "2017-06-02"')["EURUSD"]
     assert bars.datetime_at(0) == datetime(2017, 6, 1, tzinfo=UTC)
-    assert len(bars) == 24
+    whole = load_bars("EURUSD_1h")
+    on_those_days = [
+        k for k in range(len(whole)) if whole.datetime_at(k).date().isoformat() in DAYS
+    ]
+    assert len(bars) == len(on_those_days)
+    assert bars.datetime_at(len(bars) - 1).date().isoformat() == "2017-06-02"
+
+
+def test_an_end_with_a_time_keeps_the_bar_at_that_time() -> None:
+    bars = _market('  start: "2017-06-01"\n  end: "2017-06-01T05:00:00Z"')["EURUSD"]
+    assert bars.datetime_at(len(bars) - 1) == datetime(2017, 6, 1, 5, tzinfo=UTC)
