@@ -525,6 +525,7 @@ class BatchCoordinator:
                 if self._settled(batch):
                     del self.unsettled[batch_id]
                     batch.settled = True
+                    self.worker.release_settled(batch)
                     if self.worker.bus.wants(BatchSettled):
                         self.worker.bus.publish(BatchSettled(self.worker.now(), batch_id))
         worker = self.worker

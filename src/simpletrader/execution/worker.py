@@ -53,7 +53,12 @@ from simpletrader.execution.connectors.base import (
     ReplaceRefused,
     VenueReport,
 )
-from simpletrader.execution.coordinator import BatchCoordinator, CommandState, UnwindLeg
+from simpletrader.execution.coordinator import (
+    BatchCoordinator,
+    BatchState,
+    CommandState,
+    UnwindLeg,
+)
 from simpletrader.execution.protection import ProtectionBook
 from simpletrader.execution.risk import PreTradeRisk, RiskLimits
 from simpletrader.journal.events import (
@@ -638,6 +643,23 @@ class ExecutionWorker:
                 self._touch_leg(leg)
         self.protection.sync(group.trade_plan_id)
         self.maybe_close_plan(group.trade_plan_id)
+
+    def release_settled(self, batch: BatchState) -> None:
+        """Forget the group lookups of a settled batch whose orders can no longer fill.
+
+        Without this every command (and its DTOs) would stay reachable for the whole run, so
+        memory would grow with the number of trades; a fill on a forgotten group cannot come,
+        since none of its orders is working.
+        """
+        orders = self.ledger.orders
+        groups = self.ledger.groups
+        group_ids = [c.group_id for c in batch.commands] + [g.group_id for g in batch.legs]
+        for group_id in group_ids:
+            if group_id is not None and not any(
+                orders[o].is_working for o in groups[group_id].order_ids
+            ):
+                self._group_command.pop(group_id, None)
+                self._group_unwind.pop(group_id, None)
 
     def _order_ended(self, order_id: str) -> None:
         """A working order ended without filling completely (cancelled, expired, rejected)."""
