@@ -168,3 +168,23 @@ def test_malformed_ids_say_what_an_id_looks_like(
 ) -> None:
     with pytest.raises(UnknownIdError, match=message):
         explain(source, bad)
+
+
+def test_an_order_resized_at_its_fill_shows_its_filled_size_and_status(
+    run: BacktestRun, source: JournalSource
+) -> None:
+    # Equity-fraction entries are estimated at the decision close and re-sized at the fill.
+    entries = [o for o in run.ledger.orders.values() if not o.reduce_only]
+    assert entries
+    for order in entries:
+        node = next(
+            n for n in _walk(explain(source, order.order_id).roots) if n.id == order.order_id
+        )
+        assert f" {order.quantity} " in node.label
+        assert "→ FILLED" in node.label
+
+
+def _walk(nodes: Iterable[Node]) -> Iterable[Node]:
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)

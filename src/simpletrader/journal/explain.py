@@ -616,14 +616,26 @@ class _Explainer:
         assert isinstance(group, GroupCreated)
         history = self._history(group.group_id, GroupCreated.kind)
         status = "PENDING"
+        target = group.target_quantity
         for item in history:
             if item["kind"] == "group_status_changed":
                 status = item["status"] + (f" ({item['reason']})" if item.get("reason") else "")
+            elif item["kind"] == "group_resized":
+                target = Decimal(str(item["target_quantity"]))
+        for order_row in self.src.by_ref(group.group_id):
+            if order_row.kind != OrderSubmitted.kind:
+                continue
+            for fill_row in self.src.by_ref(order_row.id):
+                if fill_row.kind == OrderFilled.kind:
+                    # As the ledger does: a re-sized order's group takes its new size.
+                    resized = _fill(fill_row).order_quantity
+                    if resized is not None:
+                        target = resized
         node = Node(
             "group",
             group.group_id,
             f"group {group.group_id} {group.role} {group.algorithm} target "
-            f"{_num(group.target_quantity)} · trade plan {group.trade_plan_id} → {status}",
+            f"{_num(target)} · trade plan {group.trade_plan_id} → {status}",
             {**_plain(row.record()), "history": history},
         )
         for order_row in self.src.by_ref(group.group_id):
@@ -640,19 +652,25 @@ class _Explainer:
         history = self._history(order.order_id, OrderSubmitted.kind)
         fills = [r for r in self.src.by_ref(order.order_id) if r.kind == OrderFilled.kind]
         filled = sum((_fill(r).quantity for r in fills), Decimal(0))
+        # An equity-fraction order is re-sized at its fill: show the size it was filled at.
+        quantity = order.quantity
+        for fill_row in fills:
+            resized = _fill(fill_row).order_quantity
+            if resized is not None:
+                quantity = resized
         status = "PENDING"
         for item in history:
             if item["kind"] == "order_status_changed":
                 status = item["status"] + (f" ({item['reason']})" if item.get("reason") else "")
         if fills and status in ("PENDING", "OPEN"):
-            status = "FILLED" if filled >= order.quantity else "PARTIALLY_FILLED"
+            status = "FILLED" if filled >= quantity else "PARTIALLY_FILLED"
         prices = " ".join(
             f"{name} {_num(value)}"
             for name, value in (("limit", order.limit_price), ("stop", order.stop_price))
             if value is not None
         )
         label = (
-            f"order {order.order_id} {order.side} {_num(order.quantity)} {order.symbol} "
+            f"order {order.order_id} {order.side} {_num(quantity)} {order.symbol} "
             f"{order.order_type}{' ' + prices if prices else ''} {order.time_in_force}"
             f"{' reduce-only' if order.reduce_only else ''} → {status}, filled {_num(filled)}"
             f" (client id {order.client_order_id}, {_time(order.at)})"
