@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import JustifyMethod
 from rich.progress import (
@@ -27,9 +26,10 @@ from rich.table import Table
 
 from simpletrader.cli.app import app, err, fail, out
 from simpletrader.core.errors import SimpleTraderError
-from simpletrader.sweep.metrics import METRICS
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simpletrader.sweep.walkforward import WalkForwardResult
 
 _METRIC_FORMAT: dict[str, Callable[[float], str]] = {
@@ -272,6 +272,8 @@ def sweep(
 def _sweep_columns(frame: pd.DataFrame, paths: Sequence[str]) -> list[str]:
     """The columns worth printing (final equity says what return says; errors are listed
     below the table)."""
+    from simpletrader.sweep.metrics import METRICS
+
     wanted = ["run", "symbol", *paths, *(m for m in METRICS if m != "final_equity"), "run_hash"]
     return [c for c in wanted if c in frame.columns]
 
@@ -279,6 +281,8 @@ def _sweep_columns(frame: pd.DataFrame, paths: Sequence[str]) -> list[str]:
 def _print_walk_forward(
     result: WalkForwardResult, name: str, spec: str, axes: Sequence[Any], sort: str
 ) -> None:
+    from simpletrader.sweep.metrics import METRICS
+
     windows = result.windows
     paths = [a.path for a in axes]
     wanted = [
