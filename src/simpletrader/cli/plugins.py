@@ -39,8 +39,11 @@ def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False,
 ) -> None:
-    """List the registered plugins (built-in and from the simpletrader.plugins entry points)
-    per role, with their params: name, type, default or required, and constraints."""
+    """List every registered plugin per role, with its params.
+
+    Built-ins and plugins from the simpletrader.plugins entry points; each param with its type,
+    default (or required) and constraints.
+    """
     from simpletrader.plugins.base import ROLES
     from simpletrader.plugins.registry import describe
 

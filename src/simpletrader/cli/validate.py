@@ -83,8 +83,11 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False,
 ) -> None:
-    """Check BLUEPRINT without running it: schema, plugins and params, confidence ranges,
-    durations, data files and causal facts. Exit 0 when valid, else one error line and 2."""
+    """Check BLUEPRINT without running it.
+
+    Schema, plugins and their params, confidence ranges, durations, data files and causal
+    facts. Exit 0 when valid, else one error line and status 2.
+    """
     try:
         checked = check_blueprint(blueprint, tuple(data or ()), start, end)
     except SimpleTraderError as exc:
