@@ -27,7 +27,7 @@ from simpletrader.data import Bars, Instrument, align, default_instrument, load_
 from simpletrader.data.resampling import parse_timeframe
 from simpletrader.data.samples import SAMPLE_NAMES
 from simpletrader.dtos import ExecutionCommandBatch
-from simpletrader.execution.connectors.simulated import SimulatedVenue
+from simpletrader.execution.connectors.simulated import NEVER_NS, SimulatedVenue
 from simpletrader.execution.factory import build_execution, default_policy
 from simpletrader.execution.worker import ExecutionWorker
 from simpletrader.journal.events import BatchEnded
@@ -40,8 +40,6 @@ from simpletrader.plugins.base import FlowContext
 
 logger = logging.getLogger(__name__)
 
-# Beyond any real timestamp: the venue's "no borrow charge due" value is at least this.
-_NO_CHARGE = 2**62
 
 Progress = Callable[[int, int], None]
 
@@ -381,7 +379,7 @@ def _loop(
         while k < n_candidates and candidates[k] < i:
             k += 1
         nxt = candidates[k] if k < n_candidates else n
-        if venue.next_charge_ns < _NO_CHARGE:
+        if venue.next_charge_ns < NEVER_NS:
             nxt = min(nxt, int(np.searchsorted(timestamps, venue.next_charge_ns)))
         if nxt > i:
             ledger.mark_range(i, nxt)

@@ -124,6 +124,14 @@ class FlowContext:
         """The flow's time: the current bar's close."""
         return self.clock.now()
 
+    def require_traded(self, symbols: Iterable[str], what: str) -> None:
+        """Raise ``ValueError`` (a bootstrap ConfigError) for symbols the strategy doesn't trade."""
+        unknown = [s for s in symbols if s not in self.cache.symbols]
+        if unknown:
+            raise ValueError(
+                f"{what} {unknown} are not traded; known: {', '.join(self.cache.symbols)}"
+            )
+
     def new_id(self, prefix: str) -> str:
         return self.ids.new(prefix, self.clock.now_ns())
 

@@ -88,11 +88,8 @@ class FastDrop(RiskMonitor):
 
     def setup(self, ctx: FlowContext) -> None:
         p: FastDropParams = self.params
-        known = ctx.cache.symbols
-        self._symbols = p.symbols if p.symbols is not None else known
-        unknown = [s for s in self._symbols if s not in known]
-        if unknown:
-            raise ValueError(f"symbols {unknown} are not traded; known: {', '.join(known)}")
+        self._symbols = p.symbols if p.symbols is not None else ctx.cache.symbols
+        ctx.require_traded(self._symbols, "symbols")
         self._breached = dict.fromkeys(self._symbols, False)
 
     def assess(self, ctx: FlowContext) -> list[Risk] | None:

@@ -250,11 +250,7 @@ class PairTrade(StrategyPlanner):
 
     def setup(self, ctx: FlowContext) -> None:
         super().setup(ctx)
-        unknown = [s for s in self.params.pair if s not in ctx.cache.symbols]
-        if unknown:
-            raise ValueError(
-                f"pair symbols {unknown} are not traded; known: {', '.join(ctx.cache.symbols)}"
-            )
+        ctx.require_traded(self.params.pair, "pair symbols")
 
     def decide(self, decision: Decision) -> StrategyDirective | None:
         p: PairTradeParams = self.params
@@ -448,11 +444,7 @@ class Rebalance(StrategyPlanner):
 
     def setup(self, ctx: FlowContext) -> None:
         super().setup(ctx)
-        unknown = [s for s in self.params.weights if s not in ctx.cache.symbols]
-        if unknown:
-            raise ValueError(
-                f"weights name {unknown}, not traded; known: {', '.join(ctx.cache.symbols)}"
-            )
+        ctx.require_traded(self.params.weights, "weights name")
 
     def decide(self, decision: Decision) -> StrategyDirective | None:
         if "schedule" not in decision.triggers:
@@ -567,11 +559,8 @@ class ScaleInOut(StrategyPlanner):
 
     def setup(self, ctx: FlowContext) -> None:
         super().setup(ctx)
-        symbol = self.params.symbol
-        if symbol is not None and symbol not in ctx.cache.symbols:
-            raise ValueError(
-                f"symbol {symbol!r} is not traded; known: {', '.join(ctx.cache.symbols)}"
-            )
+        if self.params.symbol is not None:
+            ctx.require_traded([self.params.symbol], "symbol")
 
     def step_of(self, value: float) -> int | None:
         """Index (into the steps by level) of the step ``value`` reaches, None below them all."""
@@ -665,11 +654,8 @@ class Rotation(StrategyPlanner):
 
     def setup(self, ctx: FlowContext) -> None:
         super().setup(ctx)
-        known = ctx.cache.symbols
-        self._symbols = self.params.symbols or known
-        unknown = [s for s in self._symbols if s not in known]
-        if unknown:
-            raise ValueError(f"symbols {unknown} are not traded; known: {', '.join(known)}")
+        self._symbols = self.params.symbols or ctx.cache.symbols
+        ctx.require_traded(self._symbols, "symbols")
 
     def leader(self, ctx: FlowContext) -> str | None:
         """The candidate with the highest momentum above ``min_momentum`` (None if none)."""

@@ -63,7 +63,8 @@ ONE = Decimal(1)
 _BPS = Decimal("0.0001")
 _FEE_QUANTUM = Decimal("0.00000001")
 _NS_PER_DAY = 86_400 * 1_000_000_000
-_NEVER = 2**62
+NEVER_NS = 2**62
+"""``next_charge_ns`` when no borrow charge is due (beyond any real timestamp)."""
 _DAYS_PER_YEAR = Decimal(365)
 _EXPIRING = frozenset({TimeInForce.DAY, TimeInForce.GTD})
 
@@ -240,7 +241,7 @@ class SimulatedVenue:
         self._slippage_rng = Random(f"{self.config.seed}:venue:slippage")
         self._borrow = costs.borrow_bps_per_year * _BPS / _DAYS_PER_YEAR
         self._shorts: dict[str, tuple[str, int]] = {}
-        self.next_charge_ns = _NEVER
+        self.next_charge_ns = NEVER_NS
         self._passes = 0
         self._in_pass = False
         self._pass_ts = 0
@@ -764,7 +765,7 @@ class SimulatedVenue:
             amount = (value * self._borrow * days).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
             if amount > 0:
                 self._emit(CostCharged(key, symbol, amount, "BORROW", ts))
-        self.next_charge_ns = (today + 1) * _NS_PER_DAY if self._shorts else _NEVER
+        self.next_charge_ns = (today + 1) * _NS_PER_DAY if self._shorts else NEVER_NS
 
     def _remove(self, working: _Working) -> None:
         if not working.active:
