@@ -35,10 +35,12 @@ def start_recording(
     starting_cash: Decimal,
     bars: Mapping[str, Bars],
     facts: FactSource | None,
+    commit_seconds: float | None = None,
 ) -> RunWriter:
     """Open (or create) the store at ``path``, record the run, return its journal sink.
 
-    The sink owns the store: its ``finish``/``fail`` close the file.
+    The sink owns the store: its ``finish``/``fail`` close the file. It commits whole bars
+    at least every ``commit_seconds`` (default :data:`~.writer.COMMIT_SECONDS`; 0: every bar).
     """
     store = Store(path, create=True)
     try:
@@ -52,6 +54,7 @@ def start_recording(
             multipliers={s: i.multiplier for s, i in instruments.items()},
             bars=bars,
             facts=facts,
+            commit_seconds=commit_seconds,
         )
     except BaseException:
         store.close()

@@ -10,12 +10,16 @@ application's database, a newer schema.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from simpletrader.core.errors import StoreError
 
-SCHEMA_VERSION = 1
-"""The version this code writes and reads. Bump it (and add a migration) on any DDL change."""
+SCHEMA_VERSION = 2
+"""The version this code writes and reads. Bump it (and add a migration) on any DDL change.
+
+Version 1 kept one row per journal entry; version 2 keeps one row per bar (see below)."""
 
 APPLICATION_ID = 0x53545244
 """``PRAGMA application_id`` of a simpletrader store (ASCII ``STRD``)."""
@@ -25,20 +29,24 @@ FORMAT_NAME = "simpletrader-store"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 RUN_SHIFT = 40
-"""Entry keys are ``run << RUN_SHIFT | seq``: one integer B-tree key, runs in ranges."""
+"""Bar keys are ``run << RUN_SHIFT | bar``: one integer B-tree key, runs in ranges."""
 
-# Version 1. ``runs`` has one row per run (``run`` is its integer key, ``run_id`` the RUN id).
-# ``entries`` holds journal entries keyed by ``k = run << 40 | seq``, so each run's entries are
-# one contiguous range of the table even when several processes write runs at once. The last
-# entry a bar committed carries ``bar_end``: the bar's open time, prices and fact values as JSON.
-# It is the commit marker: written in the same transaction as the bar's other entries, a row
-# with it ends every committed bar, and in one B-tree with them, so each per-bar transaction
-# touches as few pages as possible. ``entry_ids``, ``entry_refs`` and ``entry_bars`` index the
-# entries by id, by the id they belong to and by bar; they are filled in bulk the first time a
-# finished run is explained (an index maintained per insert would rewrite several more pages in
-# every per-bar transaction, and building it at the end of every run would tax runs never
-# explained). ``journal`` is a view with the run id and sequence number spelled out.
-DDL_V1 = (
+# Version 2. ``runs`` has one row per run (``run`` is its integer key, ``run_id`` the RUN id).
+# ``bars`` has one row per committed bar that appended entries, keyed by
+# ``k = run << 40 | bar``, so each run is one contiguous range of the table even when several
+# processes write runs at once, and a bar is found by its number. A row holds the bar's
+# entries: ``first_seq`` and ``n`` (their sequence numbers), ``meta`` (a JSON array of kind,
+# id and ref of each entry in turn, ref '' when none), ``payloads`` (their compact JSON, one a
+# line: compact JSON never holds a raw line break) and ``bar_end`` (the bar's open time,
+# prices and fact values as JSON); ``ordinal`` counts the run's rows so far. A row is written
+# whole or not at all, so a store only ever holds whole bars; one row per bar instead of one
+# per entry is what makes recording cheap (SQLite's cost is mostly per row and per commit).
+# ``entry_ids`` and ``entry_refs`` index the entries by id and by the id they belong to,
+# naming the entry's bar so its row is one key lookup away; they are filled in bulk the first
+# time a finished run is explained (maintaining them per insert would cost every run, building
+# them at the end of every run would tax runs never explained). ``journal`` is a view with one
+# row per entry for ad-hoc SQL.
+DDL_V2 = (
     """
     CREATE TABLE store_meta (
         key TEXT PRIMARY KEY,
@@ -70,14 +78,14 @@ DDL_V1 = (
     )
     """,
     """
-    CREATE TABLE entries (
+    CREATE TABLE bars (
         k INTEGER PRIMARY KEY,
-        bar INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        id TEXT NOT NULL,
-        ref TEXT,
-        payload TEXT NOT NULL,
-        bar_end TEXT
+        ordinal INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        meta TEXT NOT NULL,
+        payloads TEXT NOT NULL,
+        bar_end TEXT NOT NULL
     )
     """,
     """
@@ -85,6 +93,7 @@ DDL_V1 = (
         run INTEGER NOT NULL,
         id TEXT NOT NULL,
         seq INTEGER NOT NULL,
+        bar INTEGER NOT NULL,
         PRIMARY KEY (run, id, seq)
     ) WITHOUT ROWID
     """,
@@ -93,26 +102,37 @@ DDL_V1 = (
         run INTEGER NOT NULL,
         ref TEXT NOT NULL,
         seq INTEGER NOT NULL,
+        bar INTEGER NOT NULL,
         PRIMARY KEY (run, ref, seq)
     ) WITHOUT ROWID
     """,
     """
-    CREATE TABLE entry_bars (
-        run INTEGER NOT NULL,
-        bar INTEGER NOT NULL,
-        first_seq INTEGER NOT NULL,
-        last_seq INTEGER NOT NULL,
-        PRIMARY KEY (run, bar)
-    ) WITHOUT ROWID
-    """,
-    """
     CREATE VIEW journal AS
-    SELECT r.run_id AS run_id, e.k & 1099511627775 AS seq, e.bar AS bar, e.kind AS kind,
-           e.id AS id, e.ref AS ref, e.payload AS payload, e.bar_end AS bar_end
-    FROM entries e JOIN runs r ON r.run = e.k >> 40
+    SELECT r.run_id AS run_id, b.first_seq + p.key AS seq, b.k & 1099511627775 AS bar,
+           json_extract(b.meta, '$[' || (3 * p.key) || ']') AS kind,
+           json_extract(b.meta, '$[' || (3 * p.key + 1) || ']') AS id,
+           nullif(json_extract(b.meta, '$[' || (3 * p.key + 2) || ']'), '') AS ref,
+           p.value AS payload,
+           CASE WHEN p.key = b.n - 1 THEN b.bar_end END AS bar_end
+    FROM bars b JOIN runs r ON r.run = b.k >> 40,
+         json_each('[' || replace(b.payloads, char(10), ',') || ']') p
     """,
 )
-TABLES_V1 = frozenset({"store_meta", "runs", "entries", "entry_ids", "entry_refs", "entry_bars"})
+TABLES_V2 = frozenset({"store_meta", "runs", "bars", "entry_ids", "entry_refs"})
+
+
+class RunStatus(StrEnum):
+    """A run's ``runs.status``."""
+
+    RUNNING = "RUNNING"
+    """Started and not finished: still running, or the process died (``Store.verify``)."""
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+
+
+def now_text() -> str:
+    """The current UTC time as ``runs`` records it."""
+    return datetime.now(UTC).isoformat()
 
 
 def _header_problem(path: Path) -> str | None:
@@ -195,7 +215,7 @@ def check_schema(conn: sqlite3.Connection, path: Path, *, create: bool) -> bool:
             f"{path} has store schema version {version}; this simpletrader reads version "
             f"{SCHEMA_VERSION} and has no migration from {version}"
         )
-    missing = TABLES_V1 - set(tables)
+    missing = TABLES_V2 - set(tables)
     if missing:
         raise StoreError(
             f"{path} claims store schema version {version} but lacks tables "
@@ -212,13 +232,13 @@ def check_schema(conn: sqlite3.Connection, path: Path, *, create: bool) -> bool:
 
 
 def create_schema(conn: sqlite3.Connection, created_by: str) -> None:
-    """Create the version-1 schema in an empty database (one transaction)."""
+    """Create the current schema in an empty database (one transaction)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
             conn.execute("COMMIT")  # another process created it while we were checking
             return
-        for statement in DDL_V1:
+        for statement in DDL_V2:
             conn.execute(statement)
         conn.executemany(
             "INSERT INTO store_meta (key, value) VALUES (?, ?)",

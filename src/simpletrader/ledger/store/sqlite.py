@@ -1,10 +1,10 @@
 """The embedded store: one SQLite file holding the journals of any number of runs.
 
 WAL mode with ``synchronous=NORMAL``: a committed transaction survives the process being
-killed (not necessarily a power cut). A store-backed run commits one transaction per bar that
-appended entries: the bar's entries in one ``executemany``, the last of them carrying the bar's
-prices and facts (``bar_end``), which is the commit marker. A killed run therefore leaves every
-committed bar whole and nothing of the bar in progress; :meth:`Store.verify` checks exactly that.
+killed; a power cut may lose the last transactions but never corrupts the file. Each bar that
+appended entries is one row, and rows are committed in batches on bar boundaries (see
+:mod:`simpletrader.ledger.store.writer`), so a killed run leaves whole bars only, an exact
+prefix of its journal; :meth:`Store.verify` checks exactly that.
 
 Every SQLite failure surfaces as :class:`~simpletrader.core.errors.StoreError` naming the file.
 """
@@ -14,49 +14,40 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
-from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from simpletrader.core.errors import StoreError
 from simpletrader.journal.codec import BarInfo, EntryRow
 from simpletrader.journal.events import JournalEvent
 from simpletrader.ledger.ledger import Ledger
+from simpletrader.ledger.store.rows import plain, unpack
 from simpletrader.ledger.store.schema import (
     RUN_SHIFT,
     SCHEMA_VERSION,
+    RunStatus,
     check_file,
     check_schema,
     create_schema,
+    now_text,
 )
+from simpletrader.ledger.store.writer import FactSource, RunWriter
 
 if TYPE_CHECKING:
     from simpletrader.data.bars import Bars
-    from simpletrader.journal.journal import JournalBar
 
 logger = logging.getLogger(__name__)
 
-_INSERT_ENTRY = (
-    "INSERT INTO entries (k, bar, kind, id, ref, payload, bar_end) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
 _MASK = (1 << RUN_SHIFT) - 1
-_ENTRY_COLUMNS = f"e.k & {_MASK}, e.bar, e.kind, e.id, e.ref, e.payload"
-
-
-class RunStatus(StrEnum):
-    RUNNING = "RUNNING"
-    """Started and not finished: still running, or the process died (``Store.verify``)."""
-    FINISHED = "FINISHED"
-    FAILED = "FAILED"
+PAGE_SIZE = 65536
+_ROW_COLUMNS = f"b.k & {_MASK}, b.first_seq, b.meta, b.payloads"
 
 
 class RunInfo(BaseModel):
@@ -83,18 +74,6 @@ class RunInfo(BaseModel):
     error: str | None
 
 
-class FactSource(Protocol):
-    """What the writer reads fact values from: the strategy's point-in-time cache."""
-
-    @property
-    def fact_names(self) -> tuple[str, ...]: ...
-
-    @property
-    def index(self) -> int: ...
-
-    def fact(self, name: str, ago: int = 0) -> float: ...
-
-
 class VerifyReport(BaseModel):
     """What :meth:`Store.verify` found for one run; ``ok`` when ``problems`` is empty."""
 
@@ -118,16 +97,6 @@ def _package_version() -> str:
         return "unknown"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _number(value: float) -> str:
-    """A float as JSON: its shortest repr, or null when not finite."""
-    text = repr(value)
-    return "null" if "n" in text else text  # only nan and inf have an n
-
-
 class Store:
     """A simpletrader store file. ``create=True`` makes a new one if the path does not exist.
 
@@ -143,6 +112,9 @@ class Store:
         try:
             with self._guard("open"):
                 if new or check_schema(self._conn, self.path, create=create):
+                    # Before anything is written: a bar's row is a few KB, and 4 KB pages
+                    # would hold one row each, half empty.
+                    self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
                     self._conn.execute("PRAGMA journal_mode = WAL")
                     create_schema(self._conn, f"simpletrader {_package_version()}")
                     check_schema(self._conn, self.path, create=False)
@@ -200,11 +172,16 @@ class Store:
         multipliers: Mapping[str, Decimal],
         bars: Mapping[str, Bars],
         facts: FactSource | None = None,
+        commit_seconds: float | None = None,
+        commit_entries: int | None = None,
     ) -> RunWriter:
         """Record a new run (status RUNNING) and return the journal sink that writes it.
 
         ``blueprint`` is the blueprint as JSON or YAML text; ``bars`` the run's aligned bars
         (the first symbol is the clock); ``facts`` where the fact values of each bar are read.
+        The writer commits when ``commit_seconds`` have passed since its last commit or
+        ``commit_entries`` entries wait (``commit_seconds=0``: every bar); by default
+        :data:`~simpletrader.ledger.store.writer.COMMIT_SECONDS` and ``COMMIT_ENTRIES``.
         """
         self._ensure_wal()
         primary = next(iter(bars.values()))
@@ -227,12 +204,21 @@ class Store:
                     end.isoformat(),
                     len(primary),
                     RunStatus.RUNNING.value,
-                    _now(),
+                    now_text(),
                 ),
             )
         key = cursor.lastrowid
         assert key is not None
-        return RunWriter(self, key, run_id, bars, facts)
+        return RunWriter(
+            self,
+            key,
+            run_id,
+            bars,
+            facts,
+            base=key << RUN_SHIFT,
+            commit_seconds=commit_seconds,
+            commit_entries=commit_entries,
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def runs(self) -> list[RunInfo]:
@@ -273,14 +259,14 @@ class Store:
         return out
 
     def _committed(self, key: int) -> tuple[int, int]:
-        """(bars, entries) committed by a run, counted from its rows."""
+        """(bars, entries) committed by a run, read from its last row."""
         with self._guard("count a run's entries"):
-            bars, last = self._conn.execute(
-                f"SELECT COUNT(bar_end), COALESCE(MAX(k & {_MASK}), 0) FROM entries "
-                "WHERE k BETWEEN ? AND ?",
+            last = self._conn.execute(
+                "SELECT ordinal, first_seq + n - 1 FROM bars WHERE k BETWEEN ? AND ? "
+                "ORDER BY k DESC LIMIT 1",
                 (key << RUN_SHIFT, (key << RUN_SHIFT) | _MASK),
             ).fetchone()
-        return int(bars), int(last)
+        return (0, 0) if last is None else (int(last[0]), int(last[1]))
 
     def run(self, run_id: str | None = None) -> RunInfo:
         """The run ``run_id``; without one, the store's only run (``StoreError`` otherwise)."""
@@ -311,23 +297,27 @@ class Store:
         return int(row[0]), bool(row[1])
 
     def _rows(self, what: str, sql: str, params: Sequence[object]) -> list[EntryRow]:
+        """The entries of the ``bars`` rows ``sql`` selects (``_ROW_COLUMNS``), in order."""
+        out: list[EntryRow] = []
         with self._guard(what):
-            return [EntryRow(*r) for r in self._conn.execute(sql, params)]
+            for row in self._conn.execute(sql, params):
+                out.extend(unpack(*row))
+        return out
 
     def entries(self, run_id: str, kinds: Sequence[str] | None = None) -> Iterator[EntryRow]:
         """The run's committed entries in sequence order (optionally only those of ``kinds``)."""
         key, _ = self._key(run_id)
-        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.k BETWEEN ? AND ?"
-        params: list[object] = [key << RUN_SHIFT, (key << RUN_SHIFT) | _MASK]
-        if kinds is not None:
-            sql += f" AND e.kind IN ({', '.join('?' * len(kinds))})"
-            params.extend(kinds)
-        sql += " ORDER BY e.k"
+        wanted = None if kinds is None else frozenset(kinds)
         with self._guard("read the journal"):
-            cursor = self._conn.execute(sql, params)
-            while batch := cursor.fetchmany(4096):
+            cursor = self._conn.execute(
+                f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k BETWEEN ? AND ? ORDER BY b.k",
+                (key << RUN_SHIFT, (key << RUN_SHIFT) | _MASK),
+            )
+            while batch := cursor.fetchmany(1024):
                 for row in batch:
-                    yield EntryRow(*row)
+                    for entry in unpack(*row):
+                        if wanted is None or entry.kind in wanted:
+                            yield entry
 
     def bar_events(self, run_id: str) -> Iterator[tuple[int, JournalEvent]]:
         """``(bar, event)`` for every committed entry, in order: what a rebuild applies."""
@@ -351,84 +341,65 @@ class Store:
 
     def bar(self, run_id: str, bar: int) -> BarInfo | None:
         """The committed bar ``bar`` of a run, or None if it appended nothing."""
-        key, indexed = self._key(run_id)
-        return self._bar(key, bar, indexed)
+        key, _ = self._key(run_id)
+        return self._bar(key, bar)
 
-    def _bar(self, key: int, bar: int, indexed: bool) -> BarInfo | None:
-        lo = key << RUN_SHIFT
+    def _bar(self, key: int, bar: int) -> BarInfo | None:
         with self._guard("read a bar"):
-            if indexed:
-                span = self._conn.execute(
-                    "SELECT first_seq, last_seq FROM entry_bars WHERE run = ? AND bar = ?",
-                    (key, bar),
-                ).fetchone()
-                if span is None:
-                    return None
-                first, last = span
-                (marker,) = self._conn.execute(
-                    "SELECT bar_end FROM entries WHERE k = ?", (lo + last,)
-                ).fetchone()
-            else:
-                first, last, marker = self._conn.execute(
-                    f"SELECT MIN(k & {_MASK}), MAX(k & {_MASK}), MAX(bar_end) FROM entries "
-                    "WHERE k BETWEEN ? AND ? AND bar = ?",
-                    (lo, lo | _MASK, bar),
-                ).fetchone()
-        if marker is None:
+            row = self._conn.execute(
+                "SELECT first_seq, n, bar_end FROM bars WHERE k = ?", ((key << RUN_SHIFT) + bar,)
+            ).fetchone()
+        if row is None:
             return None
+        first, n, marker = row
         end = json.loads(marker)
         return BarInfo(
             bar=bar,
             ts=end["ts"],
             first_seq=first,
-            last_seq=last,
+            last_seq=first + n - 1,
             market={s: tuple(v) for s, v in end["market"].items()},
             facts=end["facts"],
         )
 
     def verify(self, run_id: str) -> VerifyReport:
-        """Check the run's journal is whole: every committed bar complete, nothing else.
+        """Check the run's journal is whole: an exact prefix of whole bars, nothing else.
 
-        Sequence numbers must run from 1 without a gap; each bar's entries must be contiguous
-        and end with its marker (``bar_end``), and no other entry may carry one; the last entry
-        must be a marker, so nothing of an uncommitted bar is present.
+        Sequence numbers must run from 1 without a gap, bar after bar; each row must hold as
+        many kinds, ids, refs and payloads as it says it has entries, and count its place.
         """
         key, _ = self._key(run_id)
         lo = key << RUN_SHIFT
         problems: list[str] = []
         bars = rows = 0
         last_seq = 0
-        current: int | None = None
-        open_since = 0  # first seq of the bar whose marker has not been seen yet
         with self._guard("verify a run"):
             cursor = self._conn.execute(
-                f"SELECT k & {_MASK}, bar, bar_end IS NOT NULL FROM entries "
+                f"SELECT k & {_MASK}, ordinal, first_seq, n, meta, payloads FROM bars "
                 "WHERE k BETWEEN ? AND ? ORDER BY k",
                 (lo, lo | _MASK),
             )
-            while batch := cursor.fetchmany(8192):
-                for seq, bar, marks in batch:
-                    if seq != last_seq + 1:
-                        problems.append(f"seq {seq} follows seq {last_seq}")
-                    if not open_since:  # the first entry of a committed bar
-                        if current is not None and bar < current:
-                            problems.append(f"bar {bar} at seq {seq} comes after bar {current}")
-                        current, open_since = bar, seq
-                    elif bar != current:
-                        problems.append(f"bar {current} (from seq {open_since}) has no end")
-                        current, open_since = bar, seq
-                    if marks:
-                        bars += 1
-                        open_since = 0
-                    last_seq = seq
-                rows += len(batch)
+            while batch := cursor.fetchmany(1024):
+                for bar, ordinal, first, n, meta, payloads in batch:
+                    bars += 1
+                    if first != last_seq + 1:
+                        problems.append(f"bar {bar} starts at seq {first}, after seq {last_seq}")
+                    if ordinal != bars:
+                        problems.append(f"bar {bar} is numbered {ordinal}, not {bars}")
+                    try:
+                        fields = len(json.loads(meta))
+                    except ValueError:
+                        fields = -1
+                    held = payloads.count("\n") + 1
+                    if n < 1 or fields != 3 * n or held != n:
+                        problems.append(
+                            f"bar {bar} says {n} entries but holds {fields} kind/id/ref fields "
+                            f"and {held} payloads"
+                        )
+                    rows += n
+                    last_seq = first + n - 1
                 if len(problems) > 20:
                     break
-        if open_since:
-            problems.append(
-                f"bar {current}'s entries from seq {open_since} to {last_seq} have no end: "
-                "half a bar"
-            )
         return VerifyReport(
             run_id=run_id,
             committed_bars=bars,
@@ -441,9 +412,9 @@ class Store:
     def source(self, run_id: str) -> StoreRunSource:
         """The run as an entry source for :mod:`simpletrader.journal.explain`.
 
-        The first time a run that has ended is explained, its id, ref and bar indexes are built
-        (in bulk, in key order: about a second for a million-bar run); a run still going, or
-        killed, is scanned instead.
+        The first time a run that has ended is explained, its id and ref indexes are built
+        (in bulk: a few seconds for a million-bar run); a run still going, or killed, is
+        scanned instead.
         """
         key, indexed = self._key(run_id)
         if not indexed and self.run(run_id).status is not RunStatus.RUNNING:
@@ -459,23 +430,17 @@ class Store:
                 try:
                     done = conn.execute("SELECT indexed FROM runs WHERE run = ?", (key,))
                     if not done.fetchone()[0]:  # another process may have just built it
-                        conn.execute(
-                            f"INSERT INTO entry_ids (run, id, seq) SELECT ?, id, k & {_MASK} "
-                            "FROM entries WHERE k BETWEEN ? AND ? ORDER BY id, k",
-                            (key, lo, hi),
-                        )
-                        conn.execute(
-                            f"INSERT INTO entry_refs (run, ref, seq) SELECT ?, ref, k & {_MASK} "
-                            "FROM entries WHERE k BETWEEN ? AND ? AND ref IS NOT NULL "
-                            "ORDER BY ref, k",
-                            (key, lo, hi),
-                        )
-                        conn.execute(
-                            "INSERT INTO entry_bars (run, bar, first_seq, last_seq) "
-                            f"SELECT ?, bar, MIN(k & {_MASK}), MAX(k & {_MASK}) FROM entries "
-                            "WHERE k BETWEEN ? AND ? GROUP BY bar ORDER BY bar",
-                            (key, lo, hi),
-                        )
+                        for table, column, part in (
+                            ("entry_ids", "id", 1),
+                            ("entry_refs", "ref", 2),
+                        ):
+                            conn.execute(
+                                f"INSERT INTO {table} (run, {column}, seq, bar) "
+                                f"SELECT ?, m.value, b.first_seq + m.key / 3, b.k & {_MASK} "
+                                "FROM bars b, json_each(b.meta) m WHERE b.k BETWEEN ? AND ? "
+                                "AND m.key % 3 = ? AND m.value != '' ORDER BY 2, 3",
+                                (key, lo, hi, part),
+                            )
                         conn.execute("UPDATE runs SET indexed = 1 WHERE run = ?", (key,))
                     conn.execute("COMMIT")
                 except BaseException:
@@ -494,7 +459,7 @@ class StoreRunSource:
     """One run's entries as ``journal.explain`` reads them.
 
     Lookups by id and by ref use the run's bulk-built index once the run has finished; for a
-    run that is still going (or was killed) they scan the run's entries instead.
+    run that is still going (or was killed) they scan the run's rows instead.
     """
 
     def __init__(self, store: Store, run_id: str, key: int, indexed: bool) -> None:
@@ -506,265 +471,77 @@ class StoreRunSource:
         self._hi = self._lo | _MASK
         self._bars: dict[int, BarInfo | None] = {}
 
-    def _lookup(self, column: str, table: str, value: str) -> list[EntryRow]:
+    def _lookup(self, column: str, value: str) -> list[EntryRow]:
+        """Entries whose ``column`` (id or ref) is ``value``, in sequence order."""
         if self._indexed:
-            return self.store._rows(
-                "look up an id",
-                f"SELECT {_ENTRY_COLUMNS} FROM {table} i JOIN entries e "
-                f"ON e.k = ? + i.seq WHERE i.run = ? AND i.{column} = ? ORDER BY i.seq",
-                (self._lo, self._key, value),
+            sql = (
+                f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k IN "
+                f"(SELECT ? + i.bar FROM entry_{column}s i WHERE i.run = ? AND i.{column} = ?) "
+                "ORDER BY b.k"
             )
-        return self.store._rows(
-            "look up an id",
-            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.k BETWEEN ? AND ? "
-            f"AND e.{column} = ? ORDER BY e.k",
-            (self._lo, self._hi, value),
-        )
+            params: tuple[object, ...] = (self._lo, self._key, value)
+        elif plain(value):  # only rows whose meta holds the quoted text need unpacking
+            sql = (
+                f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k BETWEEN ? AND ? "
+                "AND instr(b.meta, ?) > 0 ORDER BY b.k"
+            )
+            params = (self._lo, self._hi, f'"{value}"')
+        else:
+            sql = f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k BETWEEN ? AND ? ORDER BY b.k"
+            params = (self._lo, self._hi)
+        rows = self.store._rows("look up an id", sql, params)
+        if column == "id":
+            return [r for r in rows if r.id == value]
+        return [r for r in rows if r.ref == value]
 
     def by_id(self, entry_id: str) -> list[EntryRow]:
         """Entries filed under ``entry_id``, in sequence order."""
-        return self._lookup("id", "entry_ids", entry_id)
+        return self._lookup("id", entry_id)
 
     def by_ref(self, ref: str) -> list[EntryRow]:
         """Entries that belong to the record ``ref``, in sequence order."""
-        return self._lookup("ref", "entry_refs", ref)
+        return self._lookup("ref", ref)
 
     def in_bar(self, bar: int) -> list[EntryRow]:
         """The entries bar ``bar`` committed."""
-        info = self.bar_info(bar)
-        if info is None:
-            return []
         return self.store._rows(
-            "read a bar",
-            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.k BETWEEN ? AND ? ORDER BY e.k",
-            (self._lo + info.first_seq, self._lo + info.last_seq),
+            "read a bar", f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k = ?", (self._lo + bar,)
         )
 
     def mentioning(self, text: str, kind: str) -> list[EntryRow]:
         """Entries of ``kind`` whose payload contains ``text`` (a scan of the run)."""
-        return self.store._rows(
+        rows = self.store._rows(
             "search the journal",
-            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.k BETWEEN ? AND ? "
-            "AND e.kind = ? AND instr(e.payload, ?) > 0 ORDER BY e.k",
-            (self._lo, self._hi, kind, text),
+            f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k BETWEEN ? AND ? "
+            "AND instr(b.payloads, ?) > 0 ORDER BY b.k",
+            (self._lo, self._hi, text),
         )
+        return [r for r in rows if r.kind == kind and text in r.payload]
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
         """Every distinct primary id of the run that starts with ``prefix + '_'``."""
         if self._indexed:
-            sql = "SELECT DISTINCT id FROM entry_ids WHERE run = ? AND id >= ? AND id < ?"
-            params: tuple[object, ...] = (self._key, prefix + "_", prefix + "`")
-        else:
-            sql = "SELECT DISTINCT id FROM entries WHERE k BETWEEN ? AND ? AND id >= ? AND id < ?"
-            params = (self._lo, self._hi, prefix + "_", prefix + "`")
-        with self.store._guard("list ids"):
-            return [r[0] for r in self.store._conn.execute(sql, params)]
+            with self.store._guard("list ids"):
+                return [
+                    r[0]
+                    for r in self.store._conn.execute(
+                        "SELECT DISTINCT id FROM entry_ids WHERE run = ? AND id >= ? AND id < ?",
+                        (self._key, prefix + "_", prefix + "`"),
+                    )
+                ]
+        rows = self.store._rows(
+            "list ids",
+            f"SELECT {_ROW_COLUMNS} FROM bars b WHERE b.k BETWEEN ? AND ? ORDER BY b.k",
+            (self._lo, self._hi),
+        )
+        start = prefix + "_"
+        return sorted({r.id for r in rows if r.id.startswith(start)})
 
     def bar_info(self, bar: int) -> BarInfo | None:
         """The committed bar ``bar`` (its prices and facts), or None."""
         if bar not in self._bars:
-            self._bars[bar] = self.store._bar(self._key, bar, self._indexed)
+            self._bars[bar] = self.store._bar(self._key, bar)
         return self._bars[bar]
-
-
-class RunWriter:
-    """The journal sink of a store-backed run: one transaction per bar that appended entries.
-
-    Call it with each :class:`~simpletrader.journal.journal.JournalBar`; then :meth:`finish`
-    (or :meth:`fail`) records the outcome, and closes the store if the writer owns it.
-    """
-
-    __slots__ = (
-        "_bars_committed",
-        "_base",
-        "_conn",
-        "_fact_keys",
-        "_fact_names",
-        "_facts",
-        "_key",
-        "_keys",
-        "_last_seq",
-        "_market",
-        "_timestamps",
-        "owns_store",
-        "run_id",
-        "store",
-    )
-
-    def __init__(
-        self,
-        store: Store,
-        key: int,
-        run_id: str,
-        bars: Mapping[str, Bars],
-        facts: FactSource | None,
-    ) -> None:
-        self.store = store
-        self._conn = store._conn
-        self._key = key
-        self._base = key << RUN_SHIFT
-        self.run_id = run_id
-        primary = next(iter(bars.values()))
-        self._timestamps = np.ascontiguousarray(primary.timestamps, dtype=np.int64).data
-        self._market = [
-            (
-                json.dumps(symbol) + ":[",
-                tuple(
-                    np.ascontiguousarray(a, dtype=np.float64).data
-                    for a in (b.open, b.high, b.low, b.close, b.volume)
-                ),
-            )
-            for symbol, b in bars.items()
-        ]
-        self._facts = facts
-        self._fact_names: tuple[str, ...] | None = None
-        self._fact_keys: tuple[str, ...] = ()
-        self._keys: dict[type, Callable[[JournalEvent], tuple[str, str | None]]] = {}
-        self._bars_committed = 0
-        self._last_seq = 0
-        self.owns_store = False
-
-    def __call__(self, entries: JournalBar) -> None:
-        """Write one bar's entries in one transaction, the last one marking the bar's end."""
-        bar = entries.bar
-        k = self._base + entries.first_seq
-        keys = self._keys
-        rows: list[tuple[object, ...]] = []
-        for event, payload in zip(entries.events, entries.payloads, strict=True):
-            cls = type(event)
-            key_of = keys.get(cls) or self._learn(cls)
-            rows.append((k, bar, cls.kind, *key_of(event), payload.decode(), None))
-            k += 1
-        end = (
-            f'{{"ts":{self._timestamps[bar]},"market":{self._market_json(bar)},'
-            f'"facts":{self._facts_json(bar)}}}'
-        )
-        rows[-1] = (*rows[-1][:-1], end)
-        conn = self._conn
-        try:
-            conn.execute("BEGIN")
-            try:
-                conn.executemany(_INSERT_ENTRY, rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"{self.store.path}: cannot write bar {bar} of run {self.run_id}: {exc}"
-            ) from None
-        self._bars_committed += 1
-        self._last_seq = entries.last_seq
-
-    def _learn(self, cls: type[JournalEvent]) -> Callable[[JournalEvent], tuple[str, str | None]]:
-        """``event -> (id, ref)`` for one event class: plain attribute reads where possible."""
-        plain_id = cls.primary_id is JournalEvent.primary_id
-        plain_ref = cls.ref_id is JournalEvent.ref_id
-        key_of: Callable[[JournalEvent], tuple[str, str | None]]
-        if plain_id and plain_ref and cls.ref_field is not None:
-            key_of = attrgetter(cls.id_field, cls.ref_field)
-        elif plain_id and plain_ref:
-            get_id = attrgetter(cls.id_field)
-
-            def key_of(event: JournalEvent) -> tuple[str, str | None]:
-                return get_id(event), None
-        else:
-
-            def key_of(event: JournalEvent) -> tuple[str, str | None]:
-                return event.primary_id(), event.ref_id()
-
-        self._keys[cls] = key_of
-        return key_of
-
-    def _market_json(self, bar: int) -> str:
-        # Formatted by hand: json.dumps per active bar cost more than the rest of the row.
-        parts = []
-        for prefix, (o, h, low, c, v) in self._market:
-            values = f"{o[bar]!r},{h[bar]!r},{low[bar]!r},{c[bar]!r},{v[bar]!r}]"
-            if "n" in values:  # nan or inf, which JSON spells null
-                values = ",".join([_number(a[bar]) for a in (o, h, low, c, v)]) + "]"
-            parts.append(prefix + values)
-        return "{" + ",".join(parts) + "}"
-
-    def _facts_json(self, bar: int) -> str:
-        source = self._facts
-        if source is None:
-            return "{}"
-        names = self._fact_names
-        if names is None:
-            names = self._fact_names = tuple(source.fact_names)
-            self._fact_keys = tuple(json.dumps(name) + ":" for name in names)
-        ago = source.index - bar
-        if ago < 0 or not names:
-            return "{}"
-        fact = source.fact
-        pairs = zip(self._fact_keys, names, strict=True)
-        return "{" + ",".join([key + _number(fact(name, ago)) for key, name in pairs]) + "}"
-
-    def finish(self, run_hash: str, entries: int, headline: Mapping[str, Any]) -> None:
-        """Mark the run FINISHED with its hash and headline figures.
-
-        ``entries`` is the journal's length: entries no bar closed are not in the store.
-        """
-        if entries != self._last_seq:
-            logger.warning(
-                "run %s: %d journal entries but %d committed (entries after the last bar)",
-                self.run_id,
-                entries,
-                self._last_seq,
-            )
-        try:
-            self._end(RunStatus.FINISHED, run_hash, dict(headline), None)
-        finally:
-            self._release()
-
-    def fail(self, error: str) -> None:
-        """Mark the run FAILED with the error that stopped it (its committed entries stay).
-
-        Called while another error propagates, so a store that cannot take the mark (disk
-        full, say) is logged rather than raised: the run then stays RUNNING in the store.
-        """
-        try:
-            self._end(RunStatus.FAILED, None, {}, error)
-        except StoreError as exc:
-            logger.warning("could not mark run %s as failed: %s", self.run_id, exc)
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        if self.owns_store:
-            self.store.close()
-
-    def _end(
-        self, status: RunStatus, run_hash: str | None, headline: dict[str, Any], error: str | None
-    ) -> None:
-        with self.store._guard("record the end of a run"):
-            self._conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, run_hash = ?, committed_bars = ?, "
-                "committed_entries = ?, headline = ?, error = ? WHERE run = ?",
-                (
-                    status.value,
-                    _now(),
-                    run_hash,
-                    self._bars_committed,
-                    self._last_seq,
-                    json.dumps(headline, sort_keys=True, default=str),
-                    error,
-                    self._key,
-                ),
-            )
-
-    def lines(self) -> Iterator[tuple[int, str, bytes]]:
-        """The run's committed entries as ``(seq, kind, payload)``: the journal reads its
-        entries back from here, as it keeps no copy of its own (see ``Journal.add_sink``)."""
-        if not self.store.closed:
-            for row in self.store.entries(self.run_id):
-                yield row.seq, row.kind, row.raw()
-            return
-        with Store(self.store.path) as store:
-            for row in store.entries(self.run_id):
-                yield row.seq, row.kind, row.raw()
 
 
 __all__ = [

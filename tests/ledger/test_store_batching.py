@@ -1,0 +1,252 @@
+"""The store commits whole bars in batches: a killed run keeps an exact prefix of whole bars.
+
+The children below record the bundled example with commits driven by entry counts only
+(``COMMIT_SECONDS`` infinite), so where each transaction ends is known in advance and the
+parent can say exactly which bars a kill must have kept.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+from itertools import groupby
+from pathlib import Path
+
+import pytest
+
+from simpletrader.backtest.engine import BacktestRun, run_backtest
+from simpletrader.config.loader import load_blueprint
+from simpletrader.core.errors import StoreError
+from simpletrader.journal.explain import explain
+from simpletrader.journal.journal import JournalBar
+from simpletrader.ledger.store import RunStatus, Store
+from simpletrader.ledger.store.rows import pack_meta, plain, unpack
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "src" / "simpletrader" / "examples" / "sma_cross_goog.yaml"
+BATCH = 40  # entries that make the writer commit
+
+# Commits every BATCH entries; killed inside the 5th transaction, after its 3rd row.
+KILL_INSIDE_A_BATCH = f"""
+import os, signal, sys
+from simpletrader.backtest.engine import run_backtest
+from simpletrader.config.loader import load_blueprint
+from simpletrader.ledger.store import sqlite as store_sqlite, writer
+
+writer.COMMIT_SECONDS = float("inf")
+writer.COMMIT_ENTRIES = {BATCH}
+connect = store_sqlite.Store._connect
+state = {{"commits": 0, "rows": 0}}
+
+def trace(statement):
+    if statement.startswith("INSERT INTO bars"):
+        state["rows"] += 1
+        if state["commits"] == 4 and state["rows"] == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+    elif statement == "COMMIT" and state["rows"]:  # a transaction of bars (not the schema's)
+        state["commits"] += 1
+        state["rows"] = 0
+
+def traced(self, create):
+    conn = connect(self, create)
+    conn.set_trace_callback(trace)
+    return conn
+
+store_sqlite.Store._connect = traced
+run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2])
+"""
+
+# Killed between bars, at the 20th fill, by a run that commits every bar.
+KILL_PER_BAR_AT_FILL = """
+import os, signal, sys
+from simpletrader.backtest.engine import run_backtest
+from simpletrader.config.loader import load_blueprint
+from simpletrader.core.event_bus import EventBus
+from simpletrader.journal.events import OrderFilled
+from simpletrader.ledger.store import writer
+
+writer.COMMIT_SECONDS = 0.0
+fills = 0
+
+def on_fill(event):
+    global fills
+    fills += 1
+    if fills == 20:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+bus = EventBus()
+bus.subscribe(OrderFilled, on_fill)
+run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2], bus=bus)
+"""
+
+
+def run_child(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def complete() -> BacktestRun:
+    return run_backtest(load_blueprint(EXAMPLE))
+
+
+def bar_sizes(run: BacktestRun) -> list[int]:
+    """Entries per active bar, in order."""
+    return [len(list(group)) for _, group in groupby(bar for bar, _ in run.journal.bar_events())]
+
+
+def transactions(sizes: list[int], batch: int) -> list[int]:
+    """Entries per transaction of a writer committing at ``batch`` entries (and at once first)."""
+    out: list[int] = []
+    waiting = 0
+    for k, size in enumerate(sizes):
+        waiting += size
+        if k == 0 or waiting >= batch:
+            out.append(waiting)
+            waiting = 0
+    return out
+
+
+def kept_prefix(path: Path, complete: BacktestRun) -> int:
+    """Check the killed store holds an exact prefix of whole bars; return its entry count."""
+    with Store(path) as store:
+        (info,) = store.runs()
+        assert info.status is RunStatus.RUNNING
+        report = store.verify(info.run_id)
+        assert report.ok, report.problems
+        stored = list(store.entries(info.run_id))
+        lines = list(complete.journal.lines())
+        assert [(r.seq, r.kind, r.payload.encode()) for r in stored] == lines[: len(stored)]
+        bars = [bar for bar, _ in complete.journal.bar_events()]
+        assert [r.bar for r in stored] == bars[: len(stored)]
+        assert bars[len(stored) - 1] != bars[len(stored)]  # the last kept bar is whole
+        assert info.committed_bars == report.committed_bars
+        assert info.committed_entries == len(stored)
+        rebuilt = store.rebuild_ledger(info.run_id)
+        assert rebuilt.orders
+        tree = explain(store.source(info.run_id), next(iter(rebuilt.orders)))  # by scanning
+        assert any(n.kind == "signal" for n in tree.nodes())
+        return len(stored)
+
+
+def test_a_run_killed_inside_a_batch_keeps_exactly_the_batches_before(
+    tmp_path: Path, complete: BacktestRun
+) -> None:
+    path = tmp_path / "torn.db"
+    result = run_child(KILL_INSIDE_A_BATCH, str(EXAMPLE), str(path))
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    kept = kept_prefix(path, complete)
+    assert kept == sum(transactions(bar_sizes(complete), BATCH)[:4])
+    # The store takes the next run.
+    rerun = run_backtest(load_blueprint(EXAMPLE), store=path)
+    with Store(path) as store:
+        assert store.run(rerun.run_id).status is RunStatus.FINISHED
+        assert store.verify(rerun.run_id).ok
+
+
+def test_a_run_committing_every_bar_loses_only_the_bar_in_progress(
+    tmp_path: Path, complete: BacktestRun
+) -> None:
+    path = tmp_path / "killed.db"
+    result = run_child(KILL_PER_BAR_AT_FILL, str(EXAMPLE), str(path))
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    kept = kept_prefix(path, complete)
+    kinds = [kind for _, kind, _ in complete.journal.lines()]
+    assert kinds[:kept].count("order_filled") == 19
+
+
+@pytest.mark.parametrize(
+    ("seconds", "entries", "every_bar"),
+    [
+        (3600.0, 10**9, False),  # the first bar at once, the others at the end
+        (0.0, 10**9, True),  # no time to wait
+        (3600.0, 1, True),  # one waiting entry is enough
+    ],
+)
+def test_waiting_bars_are_committed_by_time_by_count_and_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds: float, entries: int, every_bar: bool
+) -> None:
+    from simpletrader.ledger.store import writer
+
+    path = tmp_path / "policy.db"
+    monkeypatch.setattr(writer, "COMMIT_SECONDS", seconds)
+    monkeypatch.setattr(writer, "COMMIT_ENTRIES", entries)
+    original = writer.RunWriter.__call__
+    calls = 0
+    seen: list[tuple[int, int]] = []
+
+    def spy(self: writer.RunWriter, bar: JournalBar) -> None:
+        nonlocal calls
+        original(self, bar)
+        calls += 1
+        if calls in (1, 5, 12):
+            with Store(path) as other:  # another connection sees committed rows only
+                seen.append((calls, other.run(self.run_id).committed_bars))
+
+    monkeypatch.setattr(writer.RunWriter, "__call__", spy)
+    run = run_backtest(load_blueprint(EXAMPLE), store=path)
+    assert seen == [(n, n if every_bar else 1) for n in (1, 5, 12)]
+    with Store(path) as store:
+        info = store.run(run.run_id)
+        assert info.committed_bars == calls
+        assert info.committed_entries == len(run.journal)
+        assert store.verify(run.run_id).ok
+
+
+def test_an_older_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    Store(path, create=True).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 1; this simpletrader reads version 2"):
+        Store(path)
+
+
+def test_the_journal_view_has_one_row_per_entry(tmp_path: Path) -> None:
+    path = tmp_path / "view.db"
+    run = run_backtest(load_blueprint(EXAMPLE), store=path)
+    with Store(path) as store:
+        entries = [(r.seq, r.bar, r.kind, r.id, r.ref) for r in store.entries(run.run_id)]
+        payloads = [json.loads(r.payload) for r in store.entries(run.run_id)]
+        last = store.bar(run.run_id, entries[-1][1])
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT seq, bar, kind, id, ref, payload, bar_end FROM journal WHERE run_id = ? "
+        "ORDER BY seq",
+        (run.run_id,),
+    ).fetchall()
+    conn.close()
+    assert [r[:5] for r in rows] == entries
+    assert [json.loads(r[5]) for r in rows] == payloads
+    assert last is not None
+    ends = [r[0] for r in rows if r[6] is not None]
+    assert ends[-1] == last.last_seq == len(entries)
+    assert json.loads(rows[-1][6])["ts"] == last.ts
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["order_filled", "FIL_1", "ORD_1"],
+        ["flow", "SIG_1", None],
+        ["flow", 'quo"te', "back\\slash"],
+        ["flow", "new\nline", "tab\there"],
+        ["flow", "ünïcødé", '","'],
+    ],
+)
+def test_meta_survives_any_id(values: list[str | None]) -> None:
+    meta = pack_meta(list(values))
+    assert json.loads(meta) == ["" if v is None else v for v in values]
+    (entry,) = unpack(7, 3, meta, '{"at":1}')
+    assert (entry.bar, entry.seq, entry.kind, entry.id, entry.ref) == (7, 3, *values)
+    assert plain(values[1] or "") == (f'"{values[1]}"' in meta)
