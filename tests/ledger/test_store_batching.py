@@ -12,12 +12,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from simpletrader.backtest.engine import BacktestRun, run_backtest
+from simpletrader.backtest.engine import BacktestRun, load_market_data, run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.core.errors import StoreError
 from simpletrader.journal.explain import explain
@@ -218,20 +220,32 @@ def test_the_journal_view_has_one_row_per_entry(tmp_path: Path) -> None:
     with Store(path) as store:
         entries = [(r.seq, r.bar, r.kind, r.id, r.ref) for r in store.entries(run.run_id)]
         payloads = [json.loads(r.payload) for r in store.entries(run.run_id)]
-        last = store.bar(run.run_id, entries[-1][1])
     conn = sqlite3.connect(path)
     rows = conn.execute(
-        "SELECT seq, bar, kind, id, ref, payload, bar_end FROM journal WHERE run_id = ? "
-        "ORDER BY seq",
+        "SELECT seq, bar, kind, id, ref, payload FROM journal WHERE run_id = ? ORDER BY seq",
         (run.run_id,),
     ).fetchall()
     conn.close()
     assert [r[:5] for r in rows] == entries
     assert [json.loads(r[5]) for r in rows] == payloads
-    assert last is not None
-    ends = [r[0] for r in rows if r[6] is not None]
-    assert ends[-1] == last.last_seq == len(entries)
-    assert json.loads(rows[-1][6])["ts"] == last.ts
+
+
+def test_a_bar_keeps_nan_prices_and_facts_as_none(tmp_path: Path) -> None:
+    blueprint = load_blueprint(EXAMPLE)
+    bars, instruments, sources = load_market_data(blueprint, EXAMPLE.parent, (), None, None)
+    (symbol,) = bars
+    high = np.array(bars[symbol].high, dtype=np.float64)
+    high[:] = np.nan  # every bar's high unknown
+    bars = {symbol: replace(bars[symbol], high=high)}
+    path = tmp_path / "nan.db"
+    run = run_backtest(blueprint, store=path, market=(bars, instruments, sources))
+    with Store(path) as store:
+        first = next(store.entries(run.run_id))
+        info = store.bar(run.run_id, first.bar)
+    assert info is not None
+    assert info.market[symbol][1] is None
+    assert info.market[symbol][3] == float(bars[symbol].close[first.bar])
+    assert set(info.facts) == {"fast", "slow"}
 
 
 @pytest.mark.parametrize(

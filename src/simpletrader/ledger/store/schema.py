@@ -38,7 +38,8 @@ RUN_SHIFT = 40
 # entries: ``first_seq`` and ``n`` (their sequence numbers), ``meta`` (a JSON array of kind,
 # id and ref of each entry in turn, ref '' when none), ``payloads`` (their compact JSON, one a
 # line: compact JSON never holds a raw line break) and ``bar_end`` (the bar's open time,
-# prices and fact values as JSON); ``ordinal`` counts the run's rows so far. A row is written
+# prices and fact values packed as binary numbers, laid out as ``runs.bar_layout`` says: see
+# ``rows.py``); ``ordinal`` counts the run's rows so far. A row is written
 # whole or not at all, so a store only ever holds whole bars; one row per bar instead of one
 # per entry is what makes recording cheap (SQLite's cost is mostly per row and per commit).
 # ``entry_ids`` and ``entry_refs`` index the entries by id and by the id they belong to,
@@ -74,7 +75,8 @@ DDL_V2 = (
         run_hash TEXT,
         headline TEXT,
         error TEXT,
-        indexed INTEGER NOT NULL DEFAULT 0
+        indexed INTEGER NOT NULL DEFAULT 0,
+        bar_layout TEXT
     )
     """,
     """
@@ -85,7 +87,7 @@ DDL_V2 = (
         n INTEGER NOT NULL,
         meta TEXT NOT NULL,
         payloads TEXT NOT NULL,
-        bar_end TEXT NOT NULL
+        bar_end BLOB NOT NULL
     )
     """,
     """
@@ -112,8 +114,7 @@ DDL_V2 = (
            json_extract(b.meta, '$[' || (3 * p.key) || ']') AS kind,
            json_extract(b.meta, '$[' || (3 * p.key + 1) || ']') AS id,
            nullif(json_extract(b.meta, '$[' || (3 * p.key + 2) || ']'), '') AS ref,
-           p.value AS payload,
-           CASE WHEN p.key = b.n - 1 THEN b.bar_end END AS bar_end
+           p.value AS payload
     FROM bars b JOIN runs r ON r.run = b.k >> 40,
          json_each('[' || replace(b.payloads, char(10), ',') || ']') p
     """,

@@ -28,7 +28,7 @@ from simpletrader.core.errors import StoreError
 from simpletrader.journal.codec import BarInfo, EntryRow
 from simpletrader.journal.events import JournalEvent
 from simpletrader.ledger.ledger import Ledger
-from simpletrader.ledger.store.rows import plain, unpack
+from simpletrader.ledger.store.rows import BarReader, plain, unpack
 from simpletrader.ledger.store.schema import (
     RUN_SHIFT,
     SCHEMA_VERSION,
@@ -106,6 +106,7 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = Path(path)
         self.closed = False
+        self._bar_readers: dict[int, BarReader] = {}
         new = check_file(self.path, create=create)
         with self._guard("open it"):
             self._conn = self._connect(create)
@@ -349,18 +350,15 @@ class Store:
             row = self._conn.execute(
                 "SELECT first_seq, n, bar_end FROM bars WHERE k = ?", ((key << RUN_SHIFT) + bar,)
             ).fetchone()
-        if row is None:
-            return None
-        first, n, marker = row
-        end = json.loads(marker)
-        return BarInfo(
-            bar=bar,
-            ts=end["ts"],
-            first_seq=first,
-            last_seq=first + n - 1,
-            market={s: tuple(v) for s, v in end["market"].items()},
-            facts=end["facts"],
-        )
+            if row is None:
+                return None
+            reader = self._bar_readers.get(key)
+            if reader is None:
+                (layout,) = self._conn.execute(
+                    "SELECT bar_layout FROM runs WHERE run = ?", (key,)
+                ).fetchone()
+                reader = self._bar_readers[key] = BarReader(layout)
+        return reader.read(bar, *row)
 
     def verify(self, run_id: str) -> VerifyReport:
         """Check the run's journal is whole: an exact prefix of whole bars, nothing else.

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import struct
 from collections.abc import Callable, Iterator, Mapping
-from math import isfinite
 from operator import attrgetter
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,7 +24,7 @@ import numpy as np
 
 from simpletrader.core.errors import StoreError
 from simpletrader.journal.events import JournalEvent
-from simpletrader.ledger.store.rows import pack_meta
+from simpletrader.ledger.store.rows import bar_layout, pack_meta
 from simpletrader.ledger.store.schema import RunStatus, now_text
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ _INSERT_BARS = (
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-_Row = tuple[int, int, int, int, str, str, str]
+_Row = tuple[int, int, int, int, str, str, bytes]
 """A ``bars`` row: k, ordinal, first_seq, n, meta, payloads, bar_end."""
 
 KeyOf = Callable[[JournalEvent], tuple[str, str, str | None]]
@@ -63,17 +63,6 @@ class FactSource(Protocol):
     def fact(self, name: str, ago: int = 0) -> float: ...
 
 
-def _number(value: float) -> str:
-    """A float as JSON: its shortest repr, or null when not finite."""
-    text = repr(value)
-    return "null" if "n" in text else text  # only nan and inf have an n
-
-
-def _escape(text: str) -> str:
-    """``text`` as a literal part of a ``%`` format."""
-    return text.replace("%", "%%")
-
-
 class RunWriter:
     """Call it with each :class:`~simpletrader.journal.journal.JournalBar`; then :meth:`finish`
     (or :meth:`fail`) commits what waits, records the outcome, and closes the store if the
@@ -86,18 +75,19 @@ class RunWriter:
         "_commit_entries",
         "_commit_seconds",
         "_conn",
-        "_end_template",
         "_fact_names",
         "_facts",
         "_key",
         "_keys",
         "_last_commit",
         "_last_seq",
-        "_market",
         "_ordinal",
+        "_pack",
+        "_pack_market",
         "_pending",
         "_pending_entries",
         "_pending_seq",
+        "_symbols",
         "_timestamps",
         "owns_store",
         "run_id",
@@ -123,20 +113,15 @@ class RunWriter:
         self.run_id = run_id
         primary = next(iter(bars.values()))
         self._timestamps = np.ascontiguousarray(primary.timestamps, dtype=np.int64).data
-        self._market = [
-            (
-                json.dumps(symbol) + ":[",
-                tuple(
-                    np.ascontiguousarray(a, dtype=np.float64).data
-                    for a in (b.open, b.high, b.low, b.close, b.volume)
-                ),
-            )
-            for symbol, b in bars.items()
-        ]
+        self._symbols = tuple(bars)
+        self._columns = tuple(
+            np.ascontiguousarray(a, dtype=np.float64).data
+            for b in bars.values()
+            for a in (b.open, b.high, b.low, b.close, b.volume)
+        )
         self._facts = facts
-        self._fact_names: tuple[str, ...] = ()
-        self._end_template: str | None = None
-        self._columns = tuple(column for _, columns in self._market for column in columns)
+        self._fact_names: tuple[str, ...] | None = None  # read at the first bar
+        self._pack = self._pack_market = struct.Struct("<q").pack
         self._keys: dict[type, KeyOf] = {}
         # Read here, not bound as defaults: tests (and tuning) may set the module's values.
         self._commit_seconds = COMMIT_SECONDS if commit_seconds is None else commit_seconds
@@ -186,6 +171,11 @@ class RunWriter:
         try:
             conn.execute("BEGIN")
             try:
+                if self._bars_committed == 0:  # how to read ``bar_end``, with the first bars
+                    conn.execute(
+                        "UPDATE runs SET bar_layout = ? WHERE run = ?",
+                        (bar_layout(self._symbols, self._fact_names or ()), self._key),
+                    )
                 conn.executemany(_INSERT_BARS, rows)
                 conn.execute("COMMIT")
             except BaseException:
@@ -219,66 +209,43 @@ class RunWriter:
 
             def key_of(event: JournalEvent) -> tuple[str, str, str | None]:
                 return kind, get_id(event), ""
-        else:
+        elif plain_id:  # a flow entry's ref depends on its DTO
+            get_id = attrgetter(cls.id_field)
+            ref_of = cls.ref_id
 
             def key_of(event: JournalEvent) -> tuple[str, str, str | None]:
-                return kind, event.primary_id(), event.ref_id() or ""
+                return kind, get_id(event), ref_of(event) or ""
+        else:
+            id_of = cls.primary_id
+            ref_of = cls.ref_id
+
+            def key_of(event: JournalEvent) -> tuple[str, str, str | None]:
+                return kind, id_of(event), ref_of(event) or ""
 
         self._keys[cls] = key_of
         return key_of
 
-    def _bar_end(self, bar: int) -> str:
-        """The bar's open time, prices and fact values as JSON, in one ``%`` format."""
-        template = self._end_template
-        if template is None:
-            template = self._end_template = self._make_template()
+    def _bar_end(self, bar: int) -> bytes:
+        """The bar's open time, every symbol's OHLCV and the fact values, packed (see
+        :func:`~simpletrader.ledger.store.rows.bar_layout`): formatting them as text cost
+        more than the rest of the row."""
         source = self._facts
+        names = self._fact_names
+        if names is None:
+            names = self._fact_names = () if source is None else tuple(source.fact_names)
+            market = "<q" + "d" * len(self._columns)
+            self._pack_market = struct.Struct(market).pack
+            self._pack = struct.Struct(market + "d" * len(names)).pack
         values: list[float] = [self._timestamps[bar]]
         values += [column[bar] for column in self._columns]
-        if source is not None:
-            ago = source.index - bar
-            if ago < 0:
-                return self._slow_bar_end(bar)
-            fact = source.fact
-            values += [fact(name, ago) for name in self._fact_names]
-        if not isfinite(sum(values)):  # a nan or inf somewhere: JSON spells it null
-            return self._slow_bar_end(bar)
-        return template % tuple(values)
-
-    def _make_template(self) -> str:
-        source = self._facts
-        self._fact_names = () if source is None else tuple(source.fact_names)
-        market = ",".join(_escape(prefix) + "%r,%r,%r,%r,%r]" for prefix, _ in self._market)
-        facts = ",".join(_escape(json.dumps(name)) + ":%r" for name in self._fact_names)
-        return '{"ts":%d,"market":{' + market + '},"facts":{' + facts + "}}"
-
-    def _slow_bar_end(self, bar: int) -> str:
-        return (
-            f'{{"ts":{self._timestamps[bar]},"market":{self._market_json(bar)},'
-            f'"facts":{self._facts_json(bar)}}}'
-        )
-
-    def _market_json(self, bar: int) -> str:
-        # Formatted by hand: json.dumps per active bar cost more than the rest of the row.
-        parts = []
-        for prefix, (o, h, low, c, v) in self._market:
-            values = f"{o[bar]!r},{h[bar]!r},{low[bar]!r},{c[bar]!r},{v[bar]!r}]"
-            if "n" in values:  # nan or inf, which JSON spells null
-                values = ",".join([_number(a[bar]) for a in (o, h, low, c, v)]) + "]"
-            parts.append(prefix + values)
-        return "{" + ",".join(parts) + "}"
-
-    def _facts_json(self, bar: int) -> str:
-        source = self._facts
-        if source is None:
-            return "{}"
-        names = self._fact_names
+        if source is None or not names:
+            return self._pack_market(*values)
         ago = source.index - bar
-        if ago < 0 or not names:
-            return "{}"
+        if ago < 0:  # the source is behind the bar: no facts known
+            return self._pack_market(*values)
         fact = source.fact
-        pairs = [(json.dumps(name) + ":", name) for name in names]
-        return "{" + ",".join([key + _number(fact(name, ago)) for key, name in pairs]) + "}"
+        values += [fact(name, ago) for name in names]
+        return self._pack(*values)
 
     def finish(self, run_hash: str, entries: int, headline: Mapping[str, Any]) -> None:
         """Commit what waits and mark the run FINISHED with its hash and headline figures.
