@@ -1,4 +1,5 @@
-"""The SQLite store: journals of many runs in one file, one transaction per active bar.
+"""The SQLite store: journals of many runs in one file, one row per active bar, whole bars
+per transaction.
 
 See ``docs/journal.md`` for the schema and its versioning.
 """

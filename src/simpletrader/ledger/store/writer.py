@@ -1,12 +1,13 @@
 """The journal sink of a store-backed run: one row per bar, whole bars per transaction.
 
 Each bar that appended entries becomes one ``bars`` row, built when the bar ends (its prices
-and facts are read then). Rows are committed in batches, always on bar boundaries: when
-``commit_seconds`` have passed since the last commit, or ``commit_entries`` entries are
-waiting, at the end of a bar, and always at the end of the run. A killed process therefore
-loses at most the bars of the last ``commit_seconds`` (and never part of a bar): a reopened
-store holds an exact prefix of the run's bars. ``commit_seconds=0`` commits every bar, which is
-what a live run wants (its bars are minutes apart anyway, so it commits every bar either way).
+and facts are read then). Rows are committed in batches, always on bar boundaries: at the end
+of a bar when ``commit_seconds`` have passed since the last commit or ``commit_entries``
+entries wait, and at the end of the run. A killed process therefore loses the bars taken since
+the last commit (in a backtest, a fraction of a second of work) and never part of a bar: a
+reopened store holds an exact prefix of the run's bars. ``commit_seconds=0`` commits every bar,
+which is what a live run wants; one whose bars are further apart than ``commit_seconds``
+commits every bar with the default too.
 """
 
 from __future__ import annotations
