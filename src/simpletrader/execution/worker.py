@@ -148,8 +148,9 @@ class ExecutionWorker:
         """Append to the journal, project into the ledger, publish to interested subscribers."""
         self.journal.append(event)
         self.ledger.apply(event)
-        if self.bus.wants(type(event)):
-            self.bus.publish(event)
+        bus = self.bus
+        if bus.wants(type(event)):
+            bus.publish(event)
 
     def now(self) -> int:
         return self.clock.now_ns()
