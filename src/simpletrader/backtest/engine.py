@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from simpletrader.config.blueprint import Blueprint, SymbolSpec
 from simpletrader.core.cache import StrategyCache
@@ -61,7 +62,13 @@ class BatchLog:
 
 @dataclass(slots=True)
 class BacktestRun:
-    """Everything a finished run holds; ``backtest.result`` turns it into user-facing tables."""
+    """Everything a finished run holds; ``backtest.result`` turns it into user-facing tables.
+
+    ``bars`` and the ledger's equity curve cover every bar the run loaded, its ``warmup`` bars
+    in front: bars context workers saw but the strategy did not trade on (no flow ran). The
+    figures here (``n_bars``, ``start``, ``end``, ``equity_curve``) describe the traded period,
+    the bars from ``warmup`` on, as every report does.
+    """
 
     blueprint: Blueprint
     run_id: str
@@ -75,14 +82,17 @@ class BacktestRun:
     data_sources: dict[str, str] = field(default_factory=dict)
     batch_log: BatchLog = field(default_factory=BatchLog)
     open_batches: tuple[ExecutionCommandBatch, ...] = ()
+    warmup: int = 0
 
     @property
     def n_bars(self) -> int:
-        return len(next(iter(self.bars.values())))
+        """Bars traded: those loaded, less the warm-up."""
+        return len(next(iter(self.bars.values()))) - self.warmup
 
     @property
     def start(self) -> datetime:
-        return ns_to_datetime(int(next(iter(self.bars.values())).timestamps[0]))
+        """Open time of the first traded bar: the first bar after the warm-up."""
+        return ns_to_datetime(int(next(iter(self.bars.values())).timestamps[self.warmup]))
 
     @property
     def end(self) -> datetime:
@@ -91,6 +101,18 @@ class BacktestRun:
     @property
     def final_equity(self) -> float:
         return float(self.ledger.equity_curve[-1])
+
+    @property
+    def traded_bars(self) -> dict[str, Bars]:
+        """Per symbol, the bars of the traded period (views, no copy)."""
+        if not self.warmup:
+            return self.bars
+        return {s: _slice_bars(b, self.warmup, len(b)) for s, b in self.bars.items()}
+
+    @property
+    def equity_curve(self) -> npt.NDArray[np.float64]:
+        """Equity at the close of each traded bar (a view of the ledger's curve)."""
+        return self.ledger.equity_curve[self.warmup :]
 
 
 def resolve_source(source: str, base_dir: Path | None) -> str:
@@ -196,6 +218,16 @@ def load_market_data(
     return bars, instruments, sources
 
 
+def warmup_of(blueprint: Blueprint, bars: Bars, start: str | None = None) -> int:
+    """How many of ``bars`` are warm-up: with a start (``start``, else ``data.start``) the bars
+    before it, which :func:`load_market_data` limits to ``data.warmup_bars`` (fewer when the
+    data has fewer); without one, the first ``data.warmup_bars`` bars."""
+    t0 = _parse_time(start or blueprint.data.start, "start")
+    if t0 is None:
+        return blueprint.data.warmup_bars
+    return int(np.searchsorted(bars.timestamps, datetime_to_ns(t0)))
+
+
 def run_backtest(
     blueprint: Blueprint,
     *,
@@ -210,6 +242,9 @@ def run_backtest(
     store: str | Path | None = None,
 ) -> BacktestRun:
     """Run ``blueprint`` and return the finished run.
+
+    ``start``/``end`` (else the blueprint's) select the bars to load. A ready ``market`` is run
+    whole; its bars before ``start`` (else ``data.start``) are the warm-up, as if loaded here.
 
     With ``store`` (a SQLite file, created if absent) the run is recorded there as it goes:
     one transaction per bar that appended journal entries, then its headline figures.
@@ -260,7 +295,8 @@ def run_backtest(
         instruments=instruments,
         default_policy=default_policy(blueprint, bar_seconds),
     )
-    flow = build_strategy(blueprint, cache, bars, ctx, worker)
+    warmup = warmup_of(blueprint, primary, start)
+    flow = build_strategy(blueprint, cache, bars, ctx, worker, warmup=warmup)
 
     recorder = None
     if store is not None:
@@ -307,6 +343,7 @@ def run_backtest(
         data_sources=sources,
         batch_log=batch_log,
         open_batches=tuple(b.batch for b in worker.coordinator.active.values()),
+        warmup=warmup,
     )
 
 

@@ -155,11 +155,16 @@ class Result:
     ``simpletrader.backtest.metrics``), :attr:`open_positions`, :attr:`batch_outcomes`,
     :attr:`manifest`, and :meth:`summary` (what ``simpletrader backtest --json`` prints).
     Output files: :meth:`report` (HTML) and :meth:`plot` (PNG).
+
+    All of them cover the traded period: the bars after the ``warmup_bars`` the run put in
+    front (``data.warmup_bars``), on which context workers warmed up and nothing traded.
     """
 
     def __init__(self, run: BacktestRun) -> None:
         self.run = run
-        primary = next(iter(run.bars.values()))
+        self.bars = run.traded_bars
+        """Per symbol, the bars of the traded period (``run.bars`` has the warm-up in front)."""
+        primary = next(iter(self.bars.values()))
         self._timestamps = np.asarray(primary.timestamps, dtype=np.int64)
         self._bar_seconds = primary.timeframe_seconds or 60
 
@@ -182,8 +187,13 @@ class Result:
         return self.run.blueprint.name
 
     @property
+    def warmup_bars(self) -> int:
+        """Bars loaded in front of the traded period as warm-up (left out of every figure)."""
+        return self.run.warmup
+
+    @property
     def start(self) -> pd.Timestamp:
-        """Open time of the first bar (UTC)."""
+        """Open time of the first traded bar (UTC): ``data.start``'s bar, when given."""
         return pd.Timestamp(int(self._timestamps[0]), unit="ns", tz="UTC")
 
     @property
@@ -193,6 +203,7 @@ class Result:
 
     @property
     def n_bars(self) -> int:
+        """Bars traded (warm-up not counted)."""
         return len(self._timestamps)
 
     @property
@@ -216,9 +227,10 @@ class Result:
     # -- tables ------------------------------------------------------------------------------------
     @cached_property
     def equity(self) -> pd.DataFrame:
-        """Per bar (index: the bar's open time, UTC): ``equity`` at its close, ``returns``
-        (simple, the first against the starting cash) and ``drawdown`` (<= 0)."""
-        curve = self.run.ledger.equity_curve
+        """Per traded bar (index: the bar's open time, UTC; no warm-up rows): ``equity`` at its
+        close, ``returns`` (simple, the first against the starting cash) and ``drawdown``
+        (<= 0)."""
+        curve = self.run.equity_curve
         cash = self.starting_cash
         return pd.DataFrame(
             {
@@ -261,7 +273,7 @@ class Result:
         multiplier = np.array(
             [float(run.instruments[p.symbol].multiplier) for p in plans], dtype=np.float64
         )
-        last_close = np.array([float(run.bars[p.symbol].close[-1]) for p in plans])
+        last_close = np.array([float(self.bars[p.symbol].close[-1]) for p in plans])
         net = np.array([float(p.net) for p in plans], dtype=np.float64)
         avg_price = np.array([float(p.average_price) for p in plans], dtype=np.float64)
         realized = np.array([float(p.realized_pnl) for p in plans], dtype=np.float64)
@@ -278,7 +290,7 @@ class Result:
         mae = np.full(m, math.nan)
         mfe = np.full(m, math.nan)
         symbols = np.array([p.symbol for p in plans], dtype=object)
-        for symbol, bars in run.bars.items():
+        for symbol, bars in self.bars.items():
             rows = np.flatnonzero(symbols == symbol)
             if len(rows):
                 mae[rows], mfe[rows] = excursions(
@@ -410,14 +422,14 @@ class Result:
         trades = self._trades
         run = self.run
         return compute_metrics(
-            run.ledger.equity_curve,
+            run.equity_curve,
             self.starting_cash,
             self._timestamps,
             self._bar_seconds,
             trades.columns,
             exposure=exposure_of(trades.entry_index, trades.exit_index, self.n_bars),
             fees=float(run.ledger.fees),
-            buy_and_hold_return=buy_and_hold([np.asarray(b.close) for b in run.bars.values()]),
+            buy_and_hold_return=buy_and_hold([np.asarray(b.close) for b in self.bars.values()]),
         )
 
     @cached_property
@@ -436,7 +448,7 @@ class Result:
                     "direction": plan.direction.value,
                     "quantity": str(plan.net),
                     "average_price": str(plan.average_price),
-                    "mark_price": float(self.run.bars[plan.symbol].close[-1]),
+                    "mark_price": float(self.bars[plan.symbol].close[-1]),
                     "unrealized_pnl": round(float(unrealized[i]), 2),
                     "entry_time": entry.isoformat() if entry is not None else None,
                 }
@@ -481,6 +493,7 @@ class Result:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "bars": self.n_bars,
+            "warmup_bars": self.warmup_bars,
             "starting_cash": self.starting_cash,
             "final_equity": round(self.final_equity, 2),
             "trades": int(np.count_nonzero(self._trades.closed)),

@@ -207,17 +207,21 @@ def build_strategy(
     bars: Mapping[str, Bars],
     ctx: FlowContext,
     worker: ExecutionWorker,
+    warmup: int | None = None,
 ) -> StrategyFlow:
     """Wire one strategy's workforce from its blueprint: facts, detectors, planner, planners.
 
     Sets ``ctx.bar_seconds``, runs every plugin's ``setup`` hook, computes the planner's
-    schedule fire bars, and keeps the first ``data.warmup_bars`` bars of the data flow-free.
+    schedule fire bars, and keeps the first ``warmup`` bars of the data flow-free: the bars
+    actually put before the start (``backtest.engine.warmup_of``), by default
+    ``data.warmup_bars``.
     """
     wf = blueprint.workforce
     primary = next(iter(bars.values()))
     ctx.bar_seconds = primary.timeframe_seconds or 60
     n = len(primary)
-    warmup = blueprint.data.warmup_bars
+    if warmup is None:
+        warmup = blueprint.data.warmup_bars
     if warmup >= n:
         raise ConfigError(
             f"data.warmup_bars: {warmup} leaves no bar to trade; the data has {n} bars"

@@ -2,11 +2,10 @@
 
 A run's figures are those of :attr:`simpletrader.backtest.result.Result.metrics` (same
 conventions: simple bar-to-bar returns, risk-free 0, annualised with the data's own calendar),
-with NaN where the backtest reports None, so a table column stays numeric. A walk-forward
-window's run has warm-up bars in front of the window; its figures are those of the window's bars
-alone (:func:`run_metrics` with ``skip``). A walk-forward's stitched out-of-sample curve has no
-single run behind it: :func:`curve_metrics` computes the same figures from the curve with the
-backtest's own helpers.
+with NaN where the backtest reports None, so a table column stays numeric. Like the backtest's,
+they cover the traded bars, warm-up left out: a walk-forward window's figures are its own bars'.
+A walk-forward's stitched out-of-sample curve has no single run behind it: :func:`curve_metrics`
+computes the same figures from the curve with the backtest's own helpers.
 """
 
 from __future__ import annotations
@@ -26,30 +25,12 @@ METRICS: tuple[str, ...] = ("total_return", "sharpe", "max_drawdown", "trades", 
 """Columns every sweep row has; ``max_drawdown`` is <= 0, so for every one higher is better."""
 
 
-def run_metrics(run: BacktestRun, skip: int = 0) -> dict[str, float | int]:
-    """:data:`METRICS` of a finished run, as the backtest's metrics report them, over its bars
-    from ``skip`` on (the first ``skip`` bars being warm-up, on which the strategy did not trade).
-    """
-    from simpletrader.backtest.metrics import TradeColumns, compute_metrics
+def run_metrics(run: BacktestRun) -> dict[str, float | int]:
+    """:data:`METRICS` of a finished run, as the backtest's metrics report them: over its traded
+    bars, warm-up left out."""
     from simpletrader.backtest.result import Result
 
     metrics = Result(run).metrics
-    if skip:
-        # Trades all fall after the warm-up, so their count stands; the curve's figures (the
-        # Sharpe ratio above all: flat warm-up bars add zero returns and stretch its calendar)
-        # are those of the window's bars alone, by the backtest's own formulas.
-        primary = next(iter(run.bars.values()))
-        curve = compute_metrics(
-            run.ledger.equity_curve[skip:],
-            float(run.ledger.starting_cash),
-            primary.timestamps[skip:],
-            primary.timeframe_seconds or 60,
-            TradeColumns.empty(),
-            exposure=0.0,
-            fees=0.0,
-            buy_and_hold_return=math.nan,
-        )
-        metrics = {**metrics, **{k: curve[k] for k in ("total_return", "sharpe", "max_drawdown")}}
     figures: dict[str, float | int] = {
         key: math.nan if metrics[key] is None else metrics[key]  # type: ignore[misc]
         for key in ("total_return", "sharpe", "max_drawdown", "trades")

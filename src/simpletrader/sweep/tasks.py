@@ -18,6 +18,7 @@ import numpy as np
 
 from simpletrader.backtest.engine import run_backtest
 from simpletrader.config.blueprint import Blueprint
+from simpletrader.core.clock import ns_to_datetime
 from simpletrader.data.bars import Bars
 from simpletrader.data.instruments import Instrument
 from simpletrader.sweep.metrics import METRICS, run_metrics
@@ -39,10 +40,9 @@ class SweepTask:
     the row as ``equity``.
 
     ``window`` restricts the run to bars ``[lo, hi)`` of its market, with the ``warmup`` bars
-    before ``lo`` in front as warm-up: workers see them, the strategy does not trade on them, and
-    the row (metrics, ``bars``, ``equity``) covers the window's bars only. Without a window the
-    run is the blueprint's own, and its row covers every bar it loaded, warm-up included, as a
-    plain backtest reports it.
+    before ``lo`` in front as warm-up: the plain backtest of the window's dates, starting at bar
+    ``lo``. Without a window the run is the blueprint's own. Either way the row (metrics,
+    ``bars``, ``equity``) is what the backtest reports: its traded bars, warm-up left out.
     """
 
     run: int
@@ -84,39 +84,25 @@ def slice_market(market: Market, lo: int, hi: int) -> Market:
     )
 
 
-def with_warmup(blueprint: Blueprint, bars: int) -> Blueprint:
-    """``blueprint`` with ``data.warmup_bars = bars``.
-
-    The flow keeps ``data.warmup_bars`` bars from the start of the market it is given flow-free,
-    so a window run's blueprint must say how many bars were actually put in front of the window:
-    more would leave window bars untraded, fewer would let trades open in the warm-up.
-    """
-    if blueprint.data.warmup_bars == bars:
-        return blueprint
-    data = blueprint.data.model_copy(update={"warmup_bars": bars})
-    return blueprint.model_copy(update={"data": data})
-
-
 def execute(task: SweepTask, market: Market) -> Row:
     """Run ``task`` on ``market`` and return its row; an exception becomes the row's ``error``
     (metrics NaN), so one failing combination never stops a sweep."""
     started = time.perf_counter()
     row: Row = {"run": task.run, **task.labels, **task.params}
     try:
-        blueprint = task.blueprint
-        skip = 0
+        start = None
         if task.window is not None:
             lo, hi = task.window
-            skip = task.warmup
-            market = slice_market(market, lo - skip, hi)
-            blueprint = with_warmup(blueprint, skip)
-        run = run_backtest(blueprint, market=market)
-        row.update(run_metrics(run, skip))
-        row["bars"] = run.n_bars - skip
+            # The bars before the window's first are its warm-up, as before a backtest's start.
+            start = ns_to_datetime(int(next(iter(market[0].values())).timestamps[lo])).isoformat()
+            market = slice_market(market, lo - task.warmup, hi)
+        run = run_backtest(task.blueprint, market=market, start=start)
+        row.update(run_metrics(run))
+        row["bars"] = run.n_bars
         row["run_hash"] = run.run_hash
         row["error"] = None
         if task.keep_equity:
-            row["equity"] = np.array(run.ledger.equity_curve[skip:], dtype=np.float64)
+            row["equity"] = np.array(run.equity_curve, dtype=np.float64)
     except Exception as exc:
         logger.debug("sweep run %d failed", task.run, exc_info=True)
         row.update(error_fields(exc))

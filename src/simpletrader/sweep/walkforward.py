@@ -23,7 +23,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from simpletrader.backtest.engine import warmup_of
 from simpletrader.config.blueprint import Blueprint
-from simpletrader.core.clock import datetime_to_ns, ns_to_datetime
+from simpletrader.core.clock import ns_to_datetime
 from simpletrader.core.errors import ConfigError
 from simpletrader.sweep.api import Progress, RowCollector, SweepInterrupted
 from simpletrader.sweep.grid import ParamAxis
@@ -282,11 +282,7 @@ def _history(market: Market, blueprint: Blueprint) -> int:
     the period, which no window may trade."""
     if blueprint.data.start is None:
         return 0
-    moment = datetime.fromisoformat(blueprint.data.start)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    primary = next(iter(market[0].values()))
-    return int(np.searchsorted(primary.timestamps, datetime_to_ns(moment)))
+    return warmup_of(blueprint, next(iter(market[0].values())))
 
 
 def _warmup(blueprint: Blueprint, window_start: int) -> int:
