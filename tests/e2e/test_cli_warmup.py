@@ -74,3 +74,20 @@ def test_json_summary_matches_the_python_api(
     assert summary["run_hash"] == result.run_hash
     assert summary["bars"] == result.n_bars == len(result.equity)
     assert summary["metrics"] == json.loads(json.dumps(result.metrics))
+
+
+def test_validate_reports_the_period_the_backtest_trades(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from simpletrader.cli import app
+
+    blueprint = _blueprint(tmp_path, 100)
+    checked = CliRunner().invoke(app, ["validate", str(blueprint), "--json"])
+    assert checked.exit_code == 0, checked.stderr
+    symbol = json.loads(checked.stdout)["symbols"]["GOOG"]
+    summary = simpletrader.backtest(blueprint).summary()
+    assert symbol["warmup_bars"] == summary["warmup_bars"] == 20
+    assert symbol["bars"] == summary["bars"]
+    assert symbol["start"] == summary["start"]
+    text = CliRunner().invoke(app, ["validate", str(blueprint)], env={"COLUMNS": "200"})
+    assert f"{summary['bars']} bars (after 20 warm-up), {START} .. 2006-12-29" in text.stdout

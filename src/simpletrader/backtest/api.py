@@ -75,8 +75,9 @@ def backtest(
 
     ``blueprint``: a YAML path, YAML text, a dict, a ``Blueprint``, or None for the bundled
     example. ``data``: a data file or bundled sample name per symbol, replacing the blueprint's
-    sources. ``start``/``end``: ISO dates bounding the bars (``[start, end)``). ``seed``: the
-    run's seed (default: the blueprint's). ``cash``: the starting cash. ``progress``: called as
+    sources. ``start``/``end``: ISO dates or times bounding the bars, both inclusive (an
+    ``end`` date keeps that whole day). ``seed``: the run's seed (default: the blueprint's).
+    ``cash``: the starting cash. ``progress``: called as
     ``progress(done_bars, total_bars)`` about a hundred times. ``store``: a SQLite file
     (created if absent) the run is recorded in as it goes (see docs/journal.md). Any other
     keyword is a dotted blueprint field, with ``__`` for the dots:

@@ -199,6 +199,11 @@ def load_market_data(
         begin = 0
         if t0 is not None:
             begin = int(np.searchsorted(first.timestamps, datetime_to_ns(t0)))
+            if begin == len(first):
+                raise DataError(
+                    f"{first.source}: start {start or blueprint.data.start} is after the last "
+                    f"bar ({first.datetime_at(-1).isoformat()})"
+                )
             begin = max(0, begin - blueprint.data.warmup_bars)
         stop = len(first)
         if t1 is not None:
