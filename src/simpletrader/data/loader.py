@@ -14,19 +14,13 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from simpletrader.core.errors import DataError
 from simpletrader.data.bars import Bars
 from simpletrader.data.csv_files import read_clean_csv, read_csv_columns
+from simpletrader.data.parquet_files import read_clean_parquet, read_parquet_columns
 from simpletrader.data.samples import SAMPLE_NAMES, sample_info, sample_path
-from simpletrader.data.validation import (
-    REQUIRED_COLUMNS,
-    CheckedColumns,
-    RawColumns,
-    match_columns,
-    validate,
-)
+from simpletrader.data.validation import CheckedColumns, RawColumns, validate
 
 _SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _NS_PER_SECOND = 1_000_000_000
@@ -103,15 +97,17 @@ def _symbol_from_path(path: Path) -> str:
 def _read(path: Path, name: str) -> CheckedColumns:
     _check_path(path, name)
     if path.name.lower().endswith(".parquet"):
-        return validate(_read_parquet(path, name))
-    clean = read_clean_csv(path, name)
-    return clean if clean is not None else validate(read_csv_columns(path, name))
+        clean = read_clean_parquet(path, name)
+    else:
+        clean = read_clean_csv(path, name)
+    return clean if clean is not None else validate(_read_raw(path, name))
 
 
 def _read_raw(path: Path, name: str) -> RawColumns:
-    """The file's columns as text and numbers, to quote a value in an error message."""
+    """The whole file's columns as read, for ``validate`` to name a problem or an error message
+    to quote a value."""
     if path.name.lower().endswith(".parquet"):
-        return _read_parquet(path, name)
+        return read_parquet_columns(path, name)
     return read_csv_columns(path, name)
 
 
@@ -126,53 +122,6 @@ def _check_path(path: Path, name: str) -> None:
             f"{name}: no such file; expected a path to a {', '.join(_SUFFIXES)} file or a "
             f"bundled sample name ({', '.join(SAMPLE_NAMES)})"
         )
-
-
-def _read_parquet(path: Path, name: str) -> RawColumns:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DataError(
-            f"{name}: reading Parquet needs pyarrow; install it with "
-            f"pip install 'simpletrader[parquet]'"
-        ) from None
-    try:
-        schema = pq.read_schema(path)
-        spelling = match_columns(list(schema.names), name)
-        table = pq.read_table(path, columns=list(spelling.values()))
-    except (OSError, pa.ArrowException) as error:
-        raise DataError(f"{name}: cannot read the Parquet file ({error})") from None
-
-    columns: dict[str, pd.Series] = {}
-    for column in REQUIRED_COLUMNS:
-        data = table.column(spelling[column])
-        kind = data.type
-        if column == "timestamp":
-            if pa.types.is_timestamp(kind) and kind.tz is None:
-                raise DataError(
-                    f"{name}: row 1, column 'timestamp': type {kind} has no time zone (naive "
-                    f"times are ambiguous); expected a tz-aware timestamp, a date, or ISO-8601 "
-                    f"text with a zone"
-                )
-            if pa.types.is_timestamp(kind):
-                columns[column] = data.cast(pa.timestamp("ns", tz="UTC")).to_pandas()
-            elif pa.types.is_date(kind):
-                naive = data.cast(pa.timestamp("ns")).to_pandas()
-                columns[column] = naive.dt.tz_localize("UTC")
-            elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                columns[column] = data.to_pandas()
-            else:
-                raise DataError(
-                    f"{name}: row 1, column 'timestamp': type {kind} is not a time; expected a "
-                    f"tz-aware timestamp, a date, or ISO-8601 text with a zone"
-                )
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            # Arrow-backed, so a null (reported as empty) stays distinct from a NaN.
-            columns[column] = pd.Series(pd.arrays.ArrowExtensionArray(data.cast(pa.float64())))
-        else:
-            columns[column] = data.to_pandas().astype("string")
-    return RawColumns(source=name, columns=columns, row_word="row", first_row_number=1)
 
 
 def _end_to_start(
