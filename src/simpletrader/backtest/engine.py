@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ import numpy.typing as npt
 from simpletrader.config.blueprint import Blueprint, SymbolSpec
 from simpletrader.core.cache import StrategyCache
 from simpletrader.core.clock import SimulatedClock, datetime_to_ns, ns_to_datetime
+from simpletrader.core.enums import BatchExecutionMode, GroupStatus
 from simpletrader.core.errors import ConfigError, DataError
 from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator, new_run_id
@@ -48,16 +51,54 @@ Progress = Callable[[int, int], None]
 class BatchLog:
     """Batch outcomes as they happen, so a summary never has to re-read the journal.
 
-    Subscribed to ``BatchEnded`` on the run's bus: the cost is one call per ended batch.
+    Subscribed to ``BatchEnded`` on the run's bus: the cost is one call per ended batch. A
+    million-bar run ends tens of thousands of batches, so they are kept as columns rather than
+    events: ids, end times, a code per (mode, status), and the failing command and reason of
+    the few batches that have them.
     """
 
-    __slots__ = ("ended",)
+    __slots__ = ("_at", "_codes", "_details", "_ids", "_kinds")
 
     def __init__(self) -> None:
-        self.ended: list[BatchEnded] = []
+        self._ids: list[str] = []
+        self._at = array("q")
+        self._codes = array("B")
+        self._kinds: dict[tuple[BatchExecutionMode, GroupStatus], int] = {}
+        self._details: dict[int, tuple[str | None, str | None]] = {}
 
     def on_batch_ended(self, event: BatchEnded) -> None:
-        self.ended.append(event)
+        kind = (event.mode, event.status)
+        code = self._kinds.setdefault(kind, len(self._kinds))
+        if event.failed_command_id is not None or event.reason is not None:
+            self._details[len(self._ids)] = (event.failed_command_id, event.reason)
+        self._ids.append(event.batch_id)
+        self._at.append(event.at)
+        self._codes.append(code)
+
+    @property
+    def ended(self) -> list[BatchEnded]:
+        """Every ``BatchEnded`` event, in the order the batches ended (rebuilt on each call)."""
+        kinds = list(self._kinds)
+        events = []
+        for i, batch_id in enumerate(self._ids):
+            mode, status = kinds[self._codes[i]]
+            failed_command_id, reason = self._details.get(i, (None, None))
+            events.append(
+                BatchEnded(
+                    at=self._at[i],
+                    batch_id=batch_id,
+                    mode=mode,
+                    status=status,
+                    failed_command_id=failed_command_id,
+                    reason=reason,
+                )
+            )
+        return events
+
+    def counts(self) -> dict[tuple[BatchExecutionMode, GroupStatus], int]:
+        """How many batches ended, per (mode, status) that occurred."""
+        tally = Counter(self._codes)
+        return {kind: tally[code] for kind, code in self._kinds.items()}
 
 
 @dataclass(slots=True)

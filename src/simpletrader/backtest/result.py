@@ -458,9 +458,9 @@ class Result:
     @cached_property
     def batch_outcomes(self) -> dict[str, dict[str, int]]:
         """Per mode: how many batches completed, ended partial, failed, or were still open."""
-        counts: Counter[tuple[str, str]] = Counter(
-            (e.mode.value, e.status.value.lower()) for e in self.run.batch_log.ended
-        )
+        counts: Counter[tuple[str, str]] = Counter()
+        for (mode, status), count in self.run.batch_log.counts().items():
+            counts[(mode.value, status.value.lower())] += count
         for batch in self.run.open_batches:
             counts[(batch.mode.value, "open")] += 1
         return {mode: {o: counts[(mode, o)] for o in OUTCOMES} for mode in MODES}
