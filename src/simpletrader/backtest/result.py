@@ -141,10 +141,12 @@ class _Trades:
 
     plans: list[TradePlanRecord]
     closed: npt.NDArray[np.bool_]
-    frame: pd.DataFrame
     columns: TradeColumns
     entry_index: npt.NDArray[np.int64]
     exit_index: npt.NDArray[np.int64]
+    table: dict[str, npt.NDArray[Any]]
+    """Per plan, the arrays the trades table is built from (only when asked for: the summary
+    does not need a DataFrame)."""
 
 
 class Result:
@@ -304,30 +306,23 @@ class Result:
                 )
         holding_ns = exit_at - entry_at
         bars_held = exit_index - entry_index
-        frame = pd.DataFrame(
-            {
-                "trade_plan_id": [p.trade_plan_id for p in plans],
-                "symbol": symbols.astype(str),
-                "direction": [p.direction.value for p in plans],
-                "status": np.where(closed, "CLOSED", "OPEN"),
-                "entry_time": _times(entry_at),
-                "exit_time": _times(exit_at).where(closed),
-                "entry_price": entry_price,
-                "exit_price": exit_price,
-                "quantity": np.array([float(p.traded_in) for p in plans], dtype=np.float64),
-                "net_quantity": net,
-                "pnl": pnl,
-                "realized_pnl": realized,
-                "unrealized_pnl": unrealized,
-                "fees": fees,
-                "return": returns,
-                "mae": mae,
-                "mfe": mfe,
-                "bars_held": bars_held,
-                "duration": pd.to_timedelta(holding_ns, unit="ns"),
-            },
-            columns=list(TRADE_COLUMNS),
-        )
+        table = {
+            "symbol": symbols,
+            "entry_at": entry_at,
+            "exit_at": exit_at,
+            "entry_price": entry_price,
+            "exit_price": exit_price,
+            "net": net,
+            "pnl": pnl,
+            "realized": realized,
+            "unrealized": unrealized,
+            "fees": fees,
+            "returns": returns,
+            "mae": mae,
+            "mfe": mfe,
+            "bars_held": bars_held,
+            "holding_ns": holding_ns,
+        }
         columns = TradeColumns(
             pnl=pnl[closed],
             returns=returns[closed],
@@ -336,16 +331,40 @@ class Result:
             holding_bars=bars_held[closed],
             holding_ns=holding_ns[closed],
         )
-        return _Trades(plans, closed, frame, columns, entry_index, exit_index)
+        return _Trades(plans, closed, columns, entry_index, exit_index, table)
 
-    @property
+    @cached_property
     def trades(self) -> pd.DataFrame:
         """One row per trade plan that traded, in order of entry: closed round trips
         (``status`` CLOSED) and positions still open at the end (OPEN, marked to the last close:
         ``unrealized_pnl``, no exit). ``pnl`` is net of fees; ``return`` is ``pnl`` over the
         entry value; ``mae``/``mfe`` are fractions of the entry price; ``quantity`` is the units
         bought (long) or sold (short) in all."""
-        return self._trades.frame
+        plans, closed, t = self._trades.plans, self._trades.closed, self._trades.table
+        return pd.DataFrame(
+            {
+                "trade_plan_id": [p.trade_plan_id for p in plans],
+                "symbol": t["symbol"].astype(str),
+                "direction": [p.direction.value for p in plans],
+                "status": np.where(closed, "CLOSED", "OPEN"),
+                "entry_time": _times(t["entry_at"]),
+                "exit_time": _times(t["exit_at"]).where(closed),
+                "entry_price": t["entry_price"],
+                "exit_price": t["exit_price"],
+                "quantity": np.array([float(p.traded_in) for p in plans], dtype=np.float64),
+                "net_quantity": t["net"],
+                "pnl": t["pnl"],
+                "realized_pnl": t["realized"],
+                "unrealized_pnl": t["unrealized"],
+                "fees": t["fees"],
+                "return": t["returns"],
+                "mae": t["mae"],
+                "mfe": t["mfe"],
+                "bars_held": t["bars_held"],
+                "duration": pd.to_timedelta(t["holding_ns"], unit="ns"),
+            },
+            columns=list(TRADE_COLUMNS),
+        )
 
     @cached_property
     def orders(self) -> pd.DataFrame:
@@ -435,7 +454,7 @@ class Result:
     @cached_property
     def open_positions(self) -> list[dict[str, Any]]:
         """Positions still open at the end, marked to the last close (JSON-ready)."""
-        unrealized = self.trades["unrealized_pnl"].to_numpy()
+        unrealized = self._trades.table["unrealized"]
         out = []
         for i, plan in enumerate(self._trades.plans):
             if self._trades.closed[i] or plan.net == 0:
