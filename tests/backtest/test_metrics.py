@@ -312,3 +312,21 @@ def test_exposure_matches_a_walk_over_the_bars(seed: int) -> None:
 
 def test_buy_and_hold_weights_symbols_equally() -> None:
     assert buy_and_hold([np.array([10.0, 20.0]), np.array([50.0, 40.0])]) == pytest.approx(0.4)
+
+
+def test_a_cagr_too_large_for_a_float_is_none() -> None:
+    # Tenfold in three minutes annualises to far beyond the largest float.
+    equity = np.array([1000.0, 5000.0, 10_000.0])
+    metrics = compute_metrics(
+        equity,
+        1000.0,
+        np.arange(3, dtype=np.int64) * 60_000_000_000,
+        60,
+        TradeColumns.empty(),
+        exposure=0.0,
+        fees=0.0,
+        buy_and_hold_return=math.nan,
+    )
+    assert metrics["cagr"] is None
+    assert metrics["calmar"] is None
+    assert metrics["total_return"] == 9.0

@@ -304,7 +304,11 @@ def compute_metrics(
     if final <= 0:
         cagr = -1.0
     elif years > 0:
-        cagr = (final / starting_cash) ** (1.0 / years) - 1.0
+        try:
+            cagr = (final / starting_cash) ** (1.0 / years) - 1.0
+        except OverflowError:
+            # A large gain over minutes annualises beyond any float: undefined, not a crash.
+            cagr = math.nan
     else:
         cagr = math.nan
 
