@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -167,7 +168,8 @@ def test_floats_read_back_exactly(value: float) -> None:
 
 def test_cached_texts_do_not_depend_on_which_equal_value_came_first() -> None:
     assert encoders.encode_float(2.0) == "2.0"
-    assert encoders.encode_float(2) == "2"
+    assert encoders.encode_float(2) == "2.0"
+    assert encoders.encode_float(np.float64(2.5)) == "2.5"
     assert encoders.encode_float(0.0) == "0.0"
     assert encoders.encode_float(-0.0) == "-0.0"
     moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)

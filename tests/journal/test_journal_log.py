@@ -151,8 +151,9 @@ class KeepingSink:
         return iter(list(self.kept))
 
 
-def test_a_durable_sink_keeps_the_entries_and_the_hash_is_unchanged() -> None:
-    plain, durable = Journal(), Journal()
+@pytest.mark.parametrize("chunk_size", [2, 4096])
+def test_a_durable_sink_keeps_the_entries_and_the_hash_is_unchanged(chunk_size: int) -> None:
+    plain, durable = Journal(), Journal(chunk_size=chunk_size)
     sink = KeepingSink()
     durable.add_sink(sink, durable=True)
     for journal in (plain, durable):

@@ -46,24 +46,25 @@ _CACHE_SIZE = 4096
 # Formatting a float or an aware datetime costs ~0.5-1 µs, and runs repeat the same few values
 # (a fraction, a confidence, the bar's time): both are cached by value. A cached text must not
 # depend on which equal value came first, or a hash would depend on the process's history:
-# equal nonzero floats have one repr (0.0 == -0.0 do not, ints are not floats), and equal aware
-# datetimes are one instant, written in UTC.
+# equal nonzero floats have one repr (0.0 == -0.0 do not), and equal aware datetimes are one
+# instant, written in UTC.
 _FLOATS: dict[float, str] = {}
 _DATETIMES: dict[datetime, str] = {}
 
 
 def encode_float(value: float) -> str:
     """The shortest text that reads back as ``value`` (see ``_NON_FINITE`` for the others)."""
-    if value.__class__ is float and value:
-        text = _FLOATS.get(value)
-        if text is None:
-            if len(_FLOATS) >= _CACHE_SIZE:
-                _FLOATS.clear()
-            text = repr(value)
-            text = _FLOATS[value] = _NON_FINITE.get(text, text)
-        return text
-    text = repr(value)
-    return _NON_FINITE.get(text, text)
+    if value.__class__ is not float:
+        value = float(value)  # an int, or a NumPy float whose repr is not JSON
+    if not value:
+        return repr(value)  # 0.0 == -0.0: not a cache key
+    text = _FLOATS.get(value)
+    if text is None:
+        if len(_FLOATS) >= _CACHE_SIZE:
+            _FLOATS.clear()
+        text = repr(value)
+        text = _FLOATS[value] = _NON_FINITE.get(text, text)
+    return text
 
 
 def encode_datetime(value: datetime) -> str:
