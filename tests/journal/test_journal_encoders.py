@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel, field_serializer
 
 from simpletrader.core.ids import ID_FORMATS
 from simpletrader.dtos import (
@@ -230,3 +231,14 @@ def test_an_unsupported_field_type_falls_back_to_pydantic() -> None:
         assert codec.lines([event]) == codec.line(event.kind, codec.encode(event))
     finally:
         del EVENT_TYPES[registered.kind]
+
+
+def test_a_model_with_its_own_serializer_keeps_pydantic() -> None:
+    class Tagged(BaseModel):
+        name: str
+
+        @field_serializer("name")
+        def _upper(self, name: str) -> str:
+            return name.upper()
+
+    assert encoders.model_encoder(Tagged) is None

@@ -289,6 +289,9 @@ def model_encoder(cls: type[BaseModel]) -> TextEncoder | None:
     if cls in _MODELS:
         return _MODELS[cls]
     _MODELS[cls] = None  # a model that contains itself stays with pydantic
+    decorators = cls.__pydantic_decorators__
+    if decorators.field_serializers or decorators.model_serializers or cls.model_computed_fields:
+        return None  # custom output: pydantic's serializer knows it, the generator does not
     builder = _Builder(model_encoder)
     if cls.model_config.get("regex_engine", "rust-regex") != "rust-regex":
         builder.trusted_patterns = False  # Python's ``$`` also matches before a final newline
