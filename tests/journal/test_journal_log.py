@@ -273,3 +273,15 @@ def test_journals_share_one_background_thread() -> None:
     for _ in range(200):
         _chunky(Journal(chunk_size=2), bars=3).run_hash  # noqa: B018
     assert threading.active_count() == before
+
+
+def test_a_journal_keeping_only_its_hash_hashes_alike_and_refuses_reads() -> None:
+    from simpletrader.core.errors import JournalError
+
+    kept, hashed = Journal(chunk_size=3), Journal(chunk_size=3, keep_entries=False)
+    _fill(kept)
+    _fill(hashed)
+    assert hashed.run_hash == kept.run_hash
+    assert len(hashed) == len(kept) > 3
+    with pytest.raises(JournalError, match="kept only its journal's hash"):
+        next(hashed.records())

@@ -286,6 +286,7 @@ def run_backtest(
     bus: EventBus | None = None,
     market: tuple[dict[str, Bars], dict[str, Instrument], dict[str, str]] | None = None,
     store: str | Path | None = None,
+    keep_journal: bool = True,
 ) -> BacktestRun:
     """Run ``blueprint`` and return the finished run.
 
@@ -294,6 +295,8 @@ def run_backtest(
 
     With ``store`` (a SQLite file, created if absent) the run is recorded there as it goes:
     one transaction per bar that appended journal entries, then its headline figures.
+    ``keep_journal=False`` keeps only the journal's hash in memory (the store, if any, still
+    has every entry): for callers that never read the entries back.
     """
     run_id = new_run_id()  # before the run, outside the seeded streams
     bars, instruments, sources = market or load_market_data(
@@ -310,7 +313,7 @@ def run_backtest(
 
     clock = SimulatedClock(int(primary.timestamps[0]))
     ids = IdGenerator(seed)
-    journal = Journal()
+    journal = Journal(keep_entries=keep_journal)
     ledger = Ledger(
         blueprint.account.starting_cash,
         {s: i.multiplier for s, i in instruments.items()},

@@ -187,6 +187,7 @@ def backtest(
                 end=end,
                 progress=bar,
                 store=store,
+                keep_journal=False,  # the command prints and exits: nothing reads it back
             )
         finally:
             if bar is not None:

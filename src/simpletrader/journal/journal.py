@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from simpletrader.core.errors import JournalError
 from simpletrader.journal import background, codec
 from simpletrader.journal import events as ev
 
@@ -79,7 +80,8 @@ class Journal:
     """Append-only log of journal events with a running hash.
 
     Sequence numbers start at 1. ``end_bar(i)`` closes bar ``i``: it costs one comparison when
-    the bar appended nothing.
+    the bar appended nothing. With ``keep_entries=False`` (and no durable sink) it keeps only
+    the hash: reading the entries back raises :class:`JournalError`.
     """
 
     __slots__ = (
@@ -91,6 +93,7 @@ class Journal:
         "_hashed",
         "_hasher",
         "_jobs",
+        "_keep",
         "_mark_bars",
         "_mark_seqs",
         "_pending",
@@ -99,8 +102,11 @@ class Journal:
         "_sinks",
     )
 
-    def __init__(self, chunk_size: int = 4096) -> None:
+    def __init__(self, chunk_size: int = 4096, *, keep_entries: bool = True) -> None:
         self._chunk_size = chunk_size
+        # False: a run nobody will read back (a CLI summary, a sweep row) keeps only the hash,
+        # which spares the compressed copy's memory and the time to compress it.
+        self._keep = keep_entries
         self._pending: list[ev.JournalEvent] = []
         # Serialised lines not handed to the worker yet; the first ``_hashed`` are hashed.
         self._buffer: list[bytes] = []
@@ -179,7 +185,7 @@ class Journal:
             data = b"".join(buffer)
             done = sum(map(len, buffer[:hashed]))
             # A durable sink already keeps the entries: the journal only hashes them.
-            chunks = self._chunks if self._reader is None else None
+            chunks = self._chunks if self._reader is None and self._keep else None
             jobs = self._jobs
             jobs.append(background.submit(_digest, self._hasher, chunks, data, done))
             # Bound the chunks in flight (memory) and surface a failed job early.
@@ -200,7 +206,7 @@ class Journal:
     def _compress(self) -> None:
         self._settle()
         if self._buffer:
-            if self._reader is None:
+            if self._reader is None and self._keep:
                 self._chunks.append(zlib.compress(b"".join(self._buffer), 1))
             self._buffer, self._buffered, self._hashed = [], 0, 0
 
@@ -219,6 +225,11 @@ class Journal:
 
     def lines(self) -> Lines:
         """Every entry as ``(seq, kind, payload)``, in sequence order."""
+        if not self._keep and self._reader is None:
+            raise JournalError(
+                "this run kept only its journal's hash (keep_journal=False); run it again with "
+                "keep_journal=True, or with a store, to read its entries"
+            )
         seq = 0
         if self._reader is not None:
             for seq, kind, payload in self._reader():  # what the durable sink committed

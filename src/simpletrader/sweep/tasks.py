@@ -96,7 +96,7 @@ def execute(task: SweepTask, market: Market) -> Row:
             # The bars before the window's first are its warm-up, as before a backtest's start.
             start = ns_to_datetime(int(next(iter(market[0].values())).timestamps[lo])).isoformat()
             market = slice_market(market, lo - task.warmup, hi)
-        run = run_backtest(task.blueprint, market=market, start=start)
+        run = run_backtest(task.blueprint, market=market, start=start, keep_journal=False)
         row.update(run_metrics(run))
         row["bars"] = run.n_bars
         row["run_hash"] = run.run_hash
