@@ -63,7 +63,7 @@ def test_a_seed_changes_ids_but_not_the_trades(default: Result) -> None:
     assert other.final_equity == default.final_equity
 
 
-def test_start_and_end_bound_the_bars_half_open() -> None:
+def test_start_and_end_bound_the_bars_both_inclusive() -> None:
     result = backtest(start="2010-01-01", end="2011-01-01")
     assert result.start.isoformat() == "2010-01-04T00:00:00+00:00"
     assert result.end.year == 2010
@@ -131,3 +131,15 @@ def test_progress_is_called_about_a_hundred_times_and_ends_complete() -> None:
     assert 50 <= len(calls) <= 110
     assert calls[-1] == (2148, 2148)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_a_run_keeping_only_the_journal_hash_is_the_same_run(default: Result) -> None:
+    from simpletrader.core.errors import JournalError
+
+    light = backtest(keep_journal=False)
+    assert light.run_hash == default.run_hash
+    assert light.summary()["final_equity"] == default.summary()["final_equity"]
+    assert light.trades.equals(default.trades)
+    assert next(default.run.journal.records())["seq"] == 1
+    with pytest.raises(JournalError, match="keep_journal=True"):
+        next(light.run.journal.records())

@@ -159,6 +159,38 @@ def test_trade_metrics_match_their_definitions(
     assert metrics["buy_and_hold_return"] == 0.1
 
 
+@pytest.mark.parametrize(("n", "wipe_out_at"), [(600, None), (20_000, None), (20_000, 7_000)])
+def test_return_figures_equal_plain_numpy_bit_for_bit(n: int, wipe_out_at: int | None) -> None:
+    # The metrics reuse one buffer in place; they must equal the straightforward expressions
+    # exactly, also when a zero equity makes a return infinite (left out, as NaN ones are).
+    equity = _curve(n)
+    if wipe_out_at is not None:
+        equity[wipe_out_at] = 0.0
+    timestamps = np.arange(n, dtype=np.int64) * 60_000_000_000
+    metrics = compute_metrics(
+        equity,
+        100_000.0,
+        timestamps,
+        60,
+        TradeColumns.empty(),
+        exposure=0.0,
+        fees=0.0,
+        buy_and_hold_return=0.0,
+    )
+    curve = np.concatenate(([100_000.0], equity))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = curve[1:] / curve[:-1] - 1.0
+        drawdown = curve / np.maximum.accumulate(curve) - 1.0
+    returns = returns[np.isfinite(returns)]
+    root = math.sqrt(periods_per_year(timestamps))
+    mean, std = float(np.mean(returns)), float(np.std(returns, ddof=1))
+    downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
+    assert metrics["volatility"] == std * root
+    assert metrics["sharpe"] == mean / std * root
+    assert metrics["sortino"] == mean / downside * root
+    assert metrics["max_drawdown"] == float(np.min(drawdown[1:]))
+
+
 def test_every_metric_key_is_present_in_display_order(
     figures: tuple[dict[str, float | int | None], list[float], list[int]],
 ) -> None:
@@ -232,10 +264,69 @@ def test_excursions_see_highs_and_lows_while_held_and_the_exit_price() -> None:
     assert mfe == pytest.approx([0.5, 0.3])
 
 
+def test_excursions_of_positions_held_to_the_last_bar_see_every_bar_after_entry() -> None:
+    high = np.array([11.0, 12.0, 15.0, 10.5, 20.0])
+    low = np.array([9.0, 8.0, 9.5, 7.0, 19.0])
+    # Open at the end (exit index = bars): a long from bar 3 and a short from bar 1, both
+    # marked at the last close (19.5); a closed long over bar 0 beside them.
+    mae, mfe = excursions(
+        np.array([3, 1, 0]),
+        np.array([5, 5, 1]),
+        np.array([10.0, 10.0, 10.0]),
+        np.array([19.5, 19.5, 10.0]),
+        np.array([True, False, True]),
+        high,
+        low,
+    )
+    assert mae == pytest.approx([-0.3, -1.0, -0.1])
+    assert mfe == pytest.approx([1.0, 0.3, 0.1])
+
+
 def test_exposure_counts_bars_with_any_position_once() -> None:
     # Two overlapping trades over bars 2..5 and 4..7 of 10: bars 2..7 are exposed.
     assert exposure_of(np.array([2, 4]), np.array([6, 8]), 10) == pytest.approx(0.6)
 
 
+def test_exposure_of_nested_and_touching_trades_and_one_open_at_the_end() -> None:
+    # Bars 1..8 (a trade 2..3 nested in it), bars 9..9 touching it, then one still open at the
+    # end (exit = n): bars 12..19. Listed out of entry order on purpose.
+    entries = np.array([12, 2, 9, 1])
+    exits = np.array([20, 4, 10, 9])
+    assert exposure_of(entries, exits, 20) == 17 / 20
+
+
+def _exposure_by_walking(entries: list[int], exits: list[int], n_bars: int) -> float:
+    held = [any(e <= b < x for e, x in zip(entries, exits, strict=True)) for b in range(n_bars)]
+    return sum(held) / n_bars
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_exposure_matches_a_walk_over_the_bars(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_bars = int(rng.integers(1, 60))
+    entries = rng.integers(-3, n_bars + 3, int(rng.integers(0, 12)))
+    exits = entries + rng.integers(0, 15, len(entries))
+    expected = _exposure_by_walking([int(e) for e in entries], [int(x) for x in exits], n_bars)
+    assert exposure_of(entries, exits, n_bars) == expected
+
+
 def test_buy_and_hold_weights_symbols_equally() -> None:
     assert buy_and_hold([np.array([10.0, 20.0]), np.array([50.0, 40.0])]) == pytest.approx(0.4)
+
+
+def test_a_cagr_too_large_for_a_float_is_none() -> None:
+    # Tenfold in three minutes annualises to far beyond the largest float.
+    equity = np.array([1000.0, 5000.0, 10_000.0])
+    metrics = compute_metrics(
+        equity,
+        1000.0,
+        np.arange(3, dtype=np.int64) * 60_000_000_000,
+        60,
+        TradeColumns.empty(),
+        exposure=0.0,
+        fees=0.0,
+        buy_and_hold_return=math.nan,
+    )
+    assert metrics["cagr"] is None
+    assert metrics["calmar"] is None
+    assert metrics["total_return"] == 9.0

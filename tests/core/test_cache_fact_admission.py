@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -74,18 +75,57 @@ class ExtraFactAtTheEnd(ContextWorker):
         return out
 
 
-def _bars() -> dict[str, Bars]:
+class EndLate(ContextWorker):
+    """Causal for the first 100,000 bars, then offset by the last close of the history."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        out = close.copy()
+        out[100_000:] += close[-1]
+        return {"value": out}
+
+
+class RoundsByLength(ContextWorker):
+    """The close, off by a relative 1e-12 depending on the history's length: causal within the
+    tolerance, but not bit for bit."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        return {"value": close * (1.0 + 1e-12 * (len(close) % 3))}
+
+
+class KeepsItsResult(ContextWorker):
+    """Keeps what it returns (an array, and the array a returned view reads from)."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        close = next(iter(bars.values())).close
+        doubled = close * 2.0
+        both = np.stack([close, close + 1.0])
+        self.kept = [*getattr(self, "kept", []), doubled, both]
+        return {"doubled": doubled, "upper": both[1]}
+
+
+class ForgetsItsResult(ContextWorker):
+    """Returns fresh arrays and keeps only weak references to them (the first: all bars)."""
+
+    def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]:
+        value = next(iter(bars.values())).close * 2.0
+        self.returned = [*getattr(self, "returned", []), weakref.ref(value)]
+        return {"value": value}
+
+
+def _bars(n: int = N) -> dict[str, Bars]:
     rng = np.random.default_rng(7)
-    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, N))
+    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
     return {
         "AAA": Bars(
             symbol="AAA",
-            timestamps=np.arange(N, dtype=np.int64) * 60_000_000_000,
+            timestamps=np.arange(n, dtype=np.int64) * 60_000_000_000,
             open=close,
             high=close + 1.0,
             low=close - 1.0,
             close=close,
-            volume=np.ones(N),
+            volume=np.ones(n),
         )
     }
 
@@ -169,3 +209,44 @@ def test_a_blueprint_with_a_look_ahead_worker_does_not_run(
     assert str(info.value).startswith(
         f"{blueprint}:10: workforce.context_worker.1 (peek_next_close 'tomorrow') is not causal"
     )
+
+
+def test_a_look_ahead_far_into_a_long_history_is_refused_at_its_first_bar() -> None:
+    with pytest.raises(
+        PluginError, match=r"is not causal: fact 'value' at bar 100000 .* after 149999 are hidden"
+    ):
+        compute_facts(_worker(EndLate, "late"), _bars(200_000), "workforce.context_worker.0")
+
+
+def test_values_equal_within_the_tolerance_are_admitted() -> None:
+    bars = _bars()
+    facts = compute_facts(_worker(RoundsByLength, "close"), bars, "workforce.context_worker.0")
+    np.testing.assert_allclose(facts["close"], bars["AAA"].close, rtol=1e-11)
+
+
+def test_a_fresh_fact_enters_the_cache_without_a_copy(clean_registry: None) -> None:
+    registry.register("forgets_for_test")(ForgetsItsResult)
+    bars = _bars()
+    cache = StrategyCache(bars)
+    [worker] = add_context(cache, [PluginSpec(plugin="forgets_for_test", name="twice")], bars)
+    assert isinstance(worker, ForgetsItsResult)
+    admitted = cache.whole_fact("twice")
+    assert admitted is worker.returned[0]()
+    assert not admitted.flags.writeable
+    np.testing.assert_array_equal(admitted, bars["AAA"].close * 2.0)
+
+
+def test_a_result_the_worker_keeps_is_copied_so_it_cannot_change_history(
+    clean_registry: None,
+) -> None:
+    registry.register("keeps_for_test")(KeepsItsResult)
+    bars = _bars()
+    cache = StrategyCache(bars)
+    [worker] = add_context(cache, [PluginSpec(plugin="keeps_for_test", name="k")], bars)
+    assert isinstance(worker, KeepsItsResult)
+    cache.index = N - 1
+    doubled, upper = cache.fact("k.doubled"), cache.fact("k.upper")
+    for kept in worker.kept:
+        kept[:] = 0.0
+    assert cache.fact("k.doubled") == doubled != 0.0
+    assert cache.fact("k.upper") == upper != 0.0

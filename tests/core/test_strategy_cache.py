@@ -166,6 +166,15 @@ def test_added_facts_are_frozen_copies(cache: StrategyCache) -> None:
     assert values.flags.writeable
 
 
+def test_an_owned_fact_is_frozen_in_place_without_a_copy(cache: StrategyCache) -> None:
+    values = np.ones(N)
+    cache.add_fact("ones", values, owned=True)
+    assert cache.whole_fact("ones") is values
+    assert not values.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        values[4] = 99.0
+
+
 def test_primary_symbol_must_be_one_of_the_bars() -> None:
     with pytest.raises(ValueError, match="primary symbol 'ZZZ' is not one of AAA"):
         StrategyCache({"AAA": _bars("AAA")}, primary="ZZZ")

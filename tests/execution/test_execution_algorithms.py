@@ -203,4 +203,18 @@ def test_twap_schedule_and_cumulative_targets() -> None:
 
 def test_iceberg_clip_is_at_least_one_lot() -> None:
     assert Iceberg(d(3), d(1), 0, slices=10, window_seconds=None).clip == d(1)
-    assert Iceberg(d(100), d(1), 0, slices=3, window_seconds=None).clip == d(33)
+    assert Iceberg(d(100), d(1), 0, slices=3, window_seconds=None).clip == d(34)
+    assert Iceberg(d(1000), d(10), 0, slices=3, window_seconds=None).clip == d(340)
+
+
+def test_iceberg_of_n_slices_sends_n_clips_when_the_target_does_not_divide() -> None:
+    rows: list[Row] = [(100, 100, 100, 100)] + [(100, 100, 98, 100)] * 7
+    leg = new_trade(
+        "X", Side.BUY, 103, order_type=OrderType.LIMIT, limit=99, plan=execution(ICEBERG, slices=5)
+    )
+    market = Market({"X": bars("X", rows)})
+    market.at(0, batch([leg], created_ns=market.close_ns(0)))
+    market.run()
+    assert [o.quantity for o in market.ledger.orders.values()] == [d(21)] * 4 + [d(19)]
+    assert sum(q for _, q in entry_fills(market)) == d(103)
+    assert outcome(market) == ("COMPLETED", None)

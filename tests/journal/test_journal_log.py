@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from simpletrader.core.enums import GroupStatus, TradeDirection
+from simpletrader.journal import background
+from simpletrader.journal import journal as journal_module
 from simpletrader.journal.events import GroupStatusChanged, TradePlanClosed, TradePlanOpened
 from simpletrader.journal.journal import Journal, JournalBar
 
@@ -145,8 +151,9 @@ class KeepingSink:
         return iter(list(self.kept))
 
 
-def test_a_durable_sink_keeps_the_entries_and_the_hash_is_unchanged() -> None:
-    plain, durable = Journal(), Journal()
+@pytest.mark.parametrize("chunk_size", [2, 4096])
+def test_a_durable_sink_keeps_the_entries_and_the_hash_is_unchanged(chunk_size: int) -> None:
+    plain, durable = Journal(), Journal(chunk_size=chunk_size)
     sink = KeepingSink()
     durable.add_sink(sink, durable=True)
     for journal in (plain, durable):
@@ -184,3 +191,97 @@ def test_reading_the_hash_mid_bar_takes_nothing_from_the_sinks(durable: bool) ->
     assert [seq for seq, _, _ in sink.kept] == [1, 2]
     assert sunk.run_hash == plain.run_hash
     assert list(sunk.lines()) == list(plain.lines())
+
+
+def _chunky(journal: Journal, bars: int = 40) -> Journal:
+    """Several full chunks (for ``chunk_size=4``), so the background worker has work."""
+    for bar in range(bars):
+        for k in range(3):
+            plan = f"TPL_20240102_030405_{bar * 10 + k:08x}"
+            journal.append(TradePlanOpened(T + bar, plan, 's "x"', "GOOG", TradeDirection.LONG))
+        journal.end_bar(bar)
+    return journal
+
+
+def test_hash_and_lines_wait_for_the_background_chunks() -> None:
+    small, large = _chunky(Journal(chunk_size=4)), _chunky(Journal())
+    assert small.run_hash == large.run_hash
+    assert list(small.lines()) == list(large.lines())
+    assert len(list(small.events())) == len(small) == 120
+
+
+def _child_hashes(inherited: Journal, conn: Any) -> None:
+    conn.send((inherited.run_hash, _chunky(Journal(chunk_size=4)).run_hash))
+    conn.close()
+
+
+_release_at_fork: list[threading.Event] = []
+
+
+def _release() -> None:
+    # Registered after the journal's own hook, so it runs before the journal drains its worker.
+    while _release_at_fork:
+        _release_at_fork.pop().set()
+
+
+os.register_at_fork(before=_release)
+
+
+def test_a_forked_child_hashes_like_its_parent() -> None:
+    # The sweep's process pool forks: the child needs its own worker thread, and a journal it
+    # inherits must not wait for jobs that only the parent's worker knew about.
+    context = multiprocessing.get_context("fork")
+    expected, few = _chunky(Journal()).run_hash, _chunky(Journal(), bars=5).run_hash
+    started, release = threading.Event(), threading.Event()
+
+    def block() -> None:
+        started.set()
+        release.wait()
+
+    background.submit(block)
+    started.wait()
+    # Its three chunks queue behind the blocked job (fewer than the journal lets wait).
+    inherited = _chunky(Journal(chunk_size=4), bars=5)
+    _release_at_fork.append(release)
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child_hashes, args=(inherited, send))
+    child.start()
+    assert receive.poll(60)
+    assert receive.recv() == (few, expected)
+    child.join(60)
+    assert child.exitcode == 0
+    assert inherited.run_hash == few
+
+
+def test_a_failed_background_job_fails_every_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: bytes, level: int) -> bytes:
+        raise MemoryError("no room for the chunk")
+
+    monkeypatch.setattr(journal_module.zlib, "compress", broken)
+    journal = Journal(chunk_size=4)
+    with contextlib.suppress(MemoryError):  # it may surface as soon as the next bar ends
+        _chunky(journal, bars=2)
+    with pytest.raises(MemoryError, match="no room"):
+        journal.run_hash  # noqa: B018
+    with pytest.raises(MemoryError, match="no room"):
+        list(journal.lines())
+
+
+def test_journals_share_one_background_thread() -> None:
+    _chunky(Journal(chunk_size=4)).run_hash  # noqa: B018
+    before = threading.active_count()
+    for _ in range(200):
+        _chunky(Journal(chunk_size=2), bars=3).run_hash  # noqa: B018
+    assert threading.active_count() == before
+
+
+def test_a_journal_keeping_only_its_hash_hashes_alike_and_refuses_reads() -> None:
+    from simpletrader.core.errors import JournalError
+
+    kept, hashed = Journal(chunk_size=3), Journal(chunk_size=3, keep_entries=False)
+    _fill(kept)
+    _fill(hashed)
+    assert hashed.run_hash == kept.run_hash
+    assert len(hashed) == len(kept) > 3
+    with pytest.raises(JournalError, match="kept only its journal's hash"):
+        next(hashed.records())

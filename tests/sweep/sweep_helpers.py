@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from simpletrader.backtest.engine import run_backtest
+from simpletrader.backtest.engine import BacktestRun, run_backtest
 from simpletrader.config.loader import parse_blueprint
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "simpletrader" / "examples" / "sma_cross_goog.yaml"
@@ -35,10 +35,15 @@ def edited_blueprint_text(changes: Mapping[str, Any], base: Path = EXAMPLE) -> s
     return yaml.safe_dump(raw, sort_keys=False)
 
 
+def backtest_alone(changes: Mapping[str, Any], **kwargs: Any) -> BacktestRun:
+    """The example with ``changes``, as one ordinary backtest."""
+    blueprint = parse_blueprint(edited_blueprint_text(changes))
+    return run_backtest(blueprint, base_dir=EXAMPLE.parent, **kwargs)
+
+
 def run_alone(changes: Mapping[str, Any], **kwargs: Any) -> str:
     """The run_hash of the example with ``changes``, as one ordinary backtest."""
-    blueprint = parse_blueprint(edited_blueprint_text(changes))
-    return run_backtest(blueprint, base_dir=EXAMPLE.parent, **kwargs).run_hash
+    return backtest_alone(changes, **kwargs).run_hash
 
 
 def alone_hashes() -> dict[tuple[int, int], str]:

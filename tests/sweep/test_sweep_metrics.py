@@ -6,9 +6,12 @@ import math
 
 import numpy as np
 import pandas as pd
-from sweep_helpers import EXAMPLE
+import pytest
+from sweep_helpers import EXAMPLE, FAST, backtest_alone, edited_blueprint_text
 
 import simpletrader.backtest
+from simpletrader.backtest.result import Result
+from simpletrader.config.loader import parse_blueprint
 from simpletrader.sweep import run_sweep
 from simpletrader.sweep.metrics import curve_metrics
 
@@ -22,6 +25,22 @@ def test_sweep_row_reports_the_backtests_own_metrics() -> None:
     for key in ("total_return", "sharpe", "max_drawdown", "trades"):
         assert row[key] == result.metrics[key]
     assert row["final_equity"] == round(result.final_equity, 2)
+
+
+@pytest.mark.parametrize("start", [None, "2004-09-17", "2008-01-02"])
+def test_a_sweep_row_with_warm_up_is_the_plain_backtest_alone(start: str | None) -> None:
+    # 20 bars of GOOG_1d come before 2004-09-17: less than the warm-up asked for.
+    changes = {"data.warmup_bars": 60, "data.start": start}
+    blueprint = parse_blueprint(edited_blueprint_text(changes))
+    frame = run_sweep(blueprint, {FAST: [5, 10]}, workers=1, base_dir=EXAMPLE.parent)
+    for row in frame.to_dict("records"):
+        plain = Result(backtest_alone({**changes, FAST: int(row[FAST])}))
+        assert plain.warmup_bars == (20 if start == "2004-09-17" else 60)
+        assert row["run_hash"] == plain.run_hash
+        assert row["bars"] == plain.n_bars
+        for key in ("total_return", "sharpe", "max_drawdown", "trades"):
+            assert row[key] == plain.metrics[key], key
+        assert row["final_equity"] == round(plain.final_equity, 2)
 
 
 def test_curve_metrics_match_a_hand_computation() -> None:

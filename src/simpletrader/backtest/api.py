@@ -69,16 +69,20 @@ def backtest(
     cash: float | int | str | Decimal | None = None,
     progress: Progress | None = None,
     store: str | Path | None = None,
+    keep_journal: bool = True,
     **fields: Any,
 ) -> Result:
     """Run one backtest and return its :class:`~simpletrader.backtest.result.Result`.
 
     ``blueprint``: a YAML path, YAML text, a dict, a ``Blueprint``, or None for the bundled
     example. ``data``: a data file or bundled sample name per symbol, replacing the blueprint's
-    sources. ``start``/``end``: ISO dates bounding the bars (``[start, end)``). ``seed``: the
-    run's seed (default: the blueprint's). ``cash``: the starting cash. ``progress``: called as
+    sources. ``start``/``end``: ISO dates or times bounding the bars, both inclusive (an
+    ``end`` date keeps that whole day). ``seed``: the run's seed (default: the blueprint's).
+    ``cash``: the starting cash. ``progress``: called as
     ``progress(done_bars, total_bars)`` about a hundred times. ``store``: a SQLite file
-    (created if absent) the run is recorded in as it goes (see docs/journal.md). Any other
+    (created if absent) the run is recorded in as it goes (see docs/journal.md).
+    ``keep_journal=False``: keep only the journal's hash in memory, when nothing will read its
+    entries (``result.run.journal``) back; a store still has them all. Any other
     keyword is a dotted blueprint field, with ``__`` for the dots:
     ``execution__costs__fee_bps=5`` or, unpacked,
     ``**{"workforce.context_worker.fast.params.period": 20}``.
@@ -105,5 +109,6 @@ def backtest(
         end=end,
         progress=progress,
         store=store,
+        keep_journal=keep_journal,
     )
     return Result(run)

@@ -10,16 +10,20 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from simpletrader.config.blueprint import Blueprint, SymbolSpec
 from simpletrader.core.cache import StrategyCache
 from simpletrader.core.clock import SimulatedClock, datetime_to_ns, ns_to_datetime
+from simpletrader.core.enums import BatchExecutionMode, GroupStatus
 from simpletrader.core.errors import ConfigError, DataError
 from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator, new_run_id
@@ -47,21 +51,65 @@ Progress = Callable[[int, int], None]
 class BatchLog:
     """Batch outcomes as they happen, so a summary never has to re-read the journal.
 
-    Subscribed to ``BatchEnded`` on the run's bus: the cost is one call per ended batch.
+    Subscribed to ``BatchEnded`` on the run's bus: the cost is one call per ended batch. A
+    million-bar run ends tens of thousands of batches, so they are kept as columns rather than
+    events: ids, end times, a code per (mode, status), and the failing command and reason of
+    the few batches that have them.
     """
 
-    __slots__ = ("ended",)
+    __slots__ = ("_at", "_codes", "_details", "_ids", "_kinds")
 
     def __init__(self) -> None:
-        self.ended: list[BatchEnded] = []
+        self._ids: list[str] = []
+        self._at = array("q")
+        self._codes = array("B")
+        self._kinds: dict[tuple[BatchExecutionMode, GroupStatus], int] = {}
+        self._details: dict[int, tuple[str | None, str | None]] = {}
 
     def on_batch_ended(self, event: BatchEnded) -> None:
-        self.ended.append(event)
+        kind = (event.mode, event.status)
+        code = self._kinds.setdefault(kind, len(self._kinds))
+        if event.failed_command_id is not None or event.reason is not None:
+            self._details[len(self._ids)] = (event.failed_command_id, event.reason)
+        self._ids.append(event.batch_id)
+        self._at.append(event.at)
+        self._codes.append(code)
+
+    @property
+    def ended(self) -> list[BatchEnded]:
+        """Every ``BatchEnded`` event, in the order the batches ended (rebuilt on each call)."""
+        kinds = list(self._kinds)
+        events = []
+        for i, batch_id in enumerate(self._ids):
+            mode, status = kinds[self._codes[i]]
+            failed_command_id, reason = self._details.get(i, (None, None))
+            events.append(
+                BatchEnded(
+                    at=self._at[i],
+                    batch_id=batch_id,
+                    mode=mode,
+                    status=status,
+                    failed_command_id=failed_command_id,
+                    reason=reason,
+                )
+            )
+        return events
+
+    def counts(self) -> dict[tuple[BatchExecutionMode, GroupStatus], int]:
+        """How many batches ended, per (mode, status) that occurred."""
+        tally = Counter(self._codes)
+        return {kind: tally[code] for kind, code in self._kinds.items()}
 
 
 @dataclass(slots=True)
 class BacktestRun:
-    """Everything a finished run holds; ``backtest.result`` turns it into user-facing tables."""
+    """Everything a finished run holds; ``backtest.result`` turns it into user-facing tables.
+
+    ``bars`` and the ledger's equity curve cover every bar the run loaded, its ``warmup`` bars
+    in front: bars context workers saw but the strategy did not trade on (no flow ran). The
+    figures here (``n_bars``, ``start``, ``end``, ``equity_curve``) describe the traded period,
+    the bars from ``warmup`` on, as every report does.
+    """
 
     blueprint: Blueprint
     run_id: str
@@ -75,14 +123,17 @@ class BacktestRun:
     data_sources: dict[str, str] = field(default_factory=dict)
     batch_log: BatchLog = field(default_factory=BatchLog)
     open_batches: tuple[ExecutionCommandBatch, ...] = ()
+    warmup: int = 0
 
     @property
     def n_bars(self) -> int:
-        return len(next(iter(self.bars.values())))
+        """Bars traded: those loaded, less the warm-up."""
+        return len(next(iter(self.bars.values()))) - self.warmup
 
     @property
     def start(self) -> datetime:
-        return ns_to_datetime(int(next(iter(self.bars.values())).timestamps[0]))
+        """Open time of the first traded bar: the first bar after the warm-up."""
+        return ns_to_datetime(int(next(iter(self.bars.values())).timestamps[self.warmup]))
 
     @property
     def end(self) -> datetime:
@@ -91,6 +142,18 @@ class BacktestRun:
     @property
     def final_equity(self) -> float:
         return float(self.ledger.equity_curve[-1])
+
+    @property
+    def traded_bars(self) -> dict[str, Bars]:
+        """Per symbol, the bars of the traded period (views, no copy)."""
+        if not self.warmup:
+            return self.bars
+        return {s: _slice_bars(b, self.warmup, len(b)) for s, b in self.bars.items()}
+
+    @property
+    def equity_curve(self) -> npt.NDArray[np.float64]:
+        """Equity at the close of each traded bar (a view of the ledger's curve)."""
+        return self.ledger.equity_curve[self.warmup :]
 
 
 def resolve_source(source: str, base_dir: Path | None) -> str:
@@ -177,6 +240,11 @@ def load_market_data(
         begin = 0
         if t0 is not None:
             begin = int(np.searchsorted(first.timestamps, datetime_to_ns(t0)))
+            if begin == len(first):
+                raise DataError(
+                    f"{first.source}: start {start or blueprint.data.start} is after the last "
+                    f"bar ({first.datetime_at(-1).isoformat()})"
+                )
             begin = max(0, begin - blueprint.data.warmup_bars)
         stop = len(first)
         if t1 is not None:
@@ -196,6 +264,16 @@ def load_market_data(
     return bars, instruments, sources
 
 
+def warmup_of(blueprint: Blueprint, bars: Bars, start: str | None = None) -> int:
+    """How many of ``bars`` are warm-up: with a start (``start``, else ``data.start``) the bars
+    before it, which :func:`load_market_data` limits to ``data.warmup_bars`` (fewer when the
+    data has fewer); without one, the first ``data.warmup_bars`` bars."""
+    t0 = _parse_time(start or blueprint.data.start, "start")
+    if t0 is None:
+        return blueprint.data.warmup_bars
+    return int(np.searchsorted(bars.timestamps, datetime_to_ns(t0)))
+
+
 def run_backtest(
     blueprint: Blueprint,
     *,
@@ -208,11 +286,17 @@ def run_backtest(
     bus: EventBus | None = None,
     market: tuple[dict[str, Bars], dict[str, Instrument], dict[str, str]] | None = None,
     store: str | Path | None = None,
+    keep_journal: bool = True,
 ) -> BacktestRun:
     """Run ``blueprint`` and return the finished run.
 
+    ``start``/``end`` (else the blueprint's) select the bars to load. A ready ``market`` is run
+    whole; its bars before ``start`` (else ``data.start``) are the warm-up, as if loaded here.
+
     With ``store`` (a SQLite file, created if absent) the run is recorded there as it goes:
     one transaction per bar that appended journal entries, then its headline figures.
+    ``keep_journal=False`` keeps only the journal's hash in memory (the store, if any, still
+    has every entry): for callers that never read the entries back.
     """
     run_id = new_run_id()  # before the run, outside the seeded streams
     bars, instruments, sources = market or load_market_data(
@@ -229,7 +313,7 @@ def run_backtest(
 
     clock = SimulatedClock(int(primary.timestamps[0]))
     ids = IdGenerator(seed)
-    journal = Journal()
+    journal = Journal(keep_entries=keep_journal)
     ledger = Ledger(
         blueprint.account.starting_cash,
         {s: i.multiplier for s, i in instruments.items()},
@@ -260,7 +344,8 @@ def run_backtest(
         instruments=instruments,
         default_policy=default_policy(blueprint, bar_seconds),
     )
-    flow = build_strategy(blueprint, cache, bars, ctx, worker)
+    warmup = warmup_of(blueprint, primary, start)
+    flow = build_strategy(blueprint, cache, bars, ctx, worker, warmup=warmup)
 
     recorder = None
     if store is not None:
@@ -307,6 +392,7 @@ def run_backtest(
         data_sources=sources,
         batch_log=batch_log,
         open_batches=tuple(b.batch for b in worker.coordinator.active.values()),
+        warmup=warmup,
     )
 
 

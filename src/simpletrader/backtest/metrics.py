@@ -75,24 +75,87 @@ def periods_per_year(timestamps_ns: IntArray) -> float:
     return (n - 1) * NS_PER_YEAR / span if span > 0 else math.nan
 
 
-def curve_with_start(equity: FloatArray, starting_cash: float) -> FloatArray:
-    """The equity curve with the starting cash in front: the base of every return."""
-    return np.concatenate(([float(starting_cash)], np.asarray(equity, dtype=np.float64)))
-
-
 def returns_of(equity: FloatArray, starting_cash: float) -> FloatArray:
     """Simple returns per bar; the first is against the starting cash."""
-    curve = curve_with_start(equity, starting_cash)
+    return _returns_into(equity, starting_cash, np.empty(len(equity), dtype=np.float64))
+
+
+def _returns_into(equity: FloatArray, starting_cash: float, out: FloatArray) -> FloatArray:
+    # Written into ``out`` without a curve copy: a million-bar summary would pay for both.
+    equity = np.asarray(equity, dtype=np.float64)
+    if len(equity):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[0] = equity[0] / np.float64(float(starting_cash))
+            np.divide(equity[1:], equity[:-1], out=out[1:])
+            out -= 1.0
+    return out
+
+
+def _finite_returns(equity: FloatArray, starting_cash: float, out: FloatArray) -> FloatArray:
+    """The finite returns, packed at the front of ``out``: a view of its first ones."""
+    _returns_into(equity, starting_cash, out)
+    finite = np.isfinite(out)
+    if finite.all():
+        return out
+    kept = int(np.count_nonzero(finite))
+    out[:kept] = out[finite]
+    return out[:kept]
+
+
+def _sample_std_in_place(values: FloatArray) -> float:
+    """``np.std(values, ddof=1)`` bit for bit (numpy's own steps), but using ``values`` as its
+    scratch instead of a copy: they are overwritten."""
+    n = len(values)
+    values -= np.add.reduce(values) / n
+    np.multiply(values, values, out=values)
+    return float(np.sqrt(np.add.reduce(values) / (n - 1)))
+
+
+def _peaks(equity: FloatArray, starting_cash: float) -> FloatArray:
+    """The running peak at each bar's close, the starting cash counted as the first one."""
+    peaks = np.maximum.accumulate(np.asarray(equity, dtype=np.float64))
+    np.maximum(peaks, np.float64(float(starting_cash)), out=peaks)
+    return peaks
+
+
+def _drawdown_in_place(equity: FloatArray, peaks: FloatArray) -> FloatArray:
+    """``peaks`` overwritten with the drawdown below them (<= 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return curve[1:] / curve[:-1] - 1.0
+        np.divide(equity, peaks, out=peaks)
+    peaks -= 1.0
+    return peaks
 
 
 def drawdown_of(equity: FloatArray, starting_cash: float) -> FloatArray:
     """Drawdown at each bar's close (<= 0) from the running peak, starting cash included."""
-    curve = curve_with_start(equity, starting_cash)
-    peaks = np.maximum.accumulate(curve)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (curve / peaks - 1.0)[1:]
+    return _drawdown_in_place(equity, _peaks(equity, starting_cash))
+
+
+def _longest_under(
+    under: npt.NDArray[np.bool_], timestamps_ns: IntArray, bar_ns: int
+) -> tuple[int, float]:
+    """:func:`longest_drawdown` from whether each bar's close is below its running peak."""
+    n = len(under) + 1  # marks: the run's start (first open), then each bar's close
+    if not under.any():
+        return 0, 0.0
+    # Mark 0 is the starting cash, never under water; a mark past the end closes the last run.
+    flags = np.zeros(n + 2, dtype=np.int8)
+    flags[2:-1] = under
+    edges = np.diff(flags)
+    del flags
+    starts = np.flatnonzero(edges == 1)  # first mark under water
+    ends = np.flatnonzero(edges == -1)  # first mark back at the peak (n if never)
+    del edges
+    peak_marks = starts - 1
+    recovered = np.minimum(ends, n - 1)
+    lengths = recovered - peak_marks
+    k = int(np.argmax(lengths))
+
+    def mark(i: int) -> int:
+        return int(timestamps_ns[0]) if i == 0 else int(timestamps_ns[i - 1]) + bar_ns
+
+    days = float(mark(int(recovered[k])) - mark(int(peak_marks[k]))) / NS_PER_DAY
+    return int(lengths[k]), days
 
 
 def longest_drawdown(
@@ -100,24 +163,8 @@ def longest_drawdown(
 ) -> tuple[int, float]:
     """The longest stretch below a previous peak: (bars, days) from the peak's mark to the mark
     that regains it, or to the last bar's close if it never does. (0, 0.0) without drawdown."""
-    curve = curve_with_start(equity, starting_cash)
-    n = len(curve)
-    peaks = np.maximum.accumulate(curve)
-    under = curve < peaks
-    if not under.any():
-        return 0, 0.0
-    # Marks: the run's start (first open), then each bar's close.
-    marks = np.concatenate(([timestamps_ns[0]], timestamps_ns + bar_ns))
-    flags = np.concatenate(([False], under, [False])).astype(np.int8)
-    edges = np.diff(flags)
-    starts = np.flatnonzero(edges == 1)  # first mark under water
-    ends = np.flatnonzero(edges == -1)  # first mark back at the peak (n if never)
-    peak_marks = starts - 1
-    recovered = np.minimum(ends, n - 1)
-    lengths = recovered - peak_marks
-    k = int(np.argmax(lengths))
-    days = float(marks[recovered[k]] - marks[peak_marks[k]]) / NS_PER_DAY
-    return int(lengths[k]), days
+    under = np.less(equity, _peaks(equity, starting_cash))
+    return _longest_under(under, timestamps_ns, bar_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +210,17 @@ def excursions(
     stops = np.clip(exit_index, 0, n)
     held = stops > starts
     # Interleaved [start, stop] pairs: reduceat gives the segment reduction at even positions.
-    # A sentinel at the end lets a stop equal n; empty segments are masked out below.
+    # reduceat cannot take a stop of n, and a sentinel appended would copy the bars: a trade
+    # held to the end (an open position) gets its tail's extremes below instead.
+    to_end = held & (stops == n)
     bounds = np.empty(2 * m, dtype=np.int64)
     bounds[0::2] = starts
-    bounds[1::2] = np.where(held, stops, starts)
-    hi = np.maximum.reduceat(np.append(high, -np.inf), bounds)[0::2]
-    lo = np.minimum.reduceat(np.append(low, np.inf), bounds)[0::2]
+    bounds[1::2] = np.where(held & ~to_end, stops, starts)
+    hi = np.maximum.reduceat(high, bounds)[0::2]
+    lo = np.minimum.reduceat(low, bounds)[0::2]
+    for i in np.flatnonzero(to_end):
+        hi[i] = np.max(high[starts[i] :])
+        lo[i] = np.min(low[starts[i] :])
     hi = np.where(held, hi, -np.inf)
     lo = np.where(held, lo, np.inf)
     top = np.maximum(np.maximum(hi, entry_price), exit_price)
@@ -182,13 +234,22 @@ def excursions(
 
 
 def exposure_of(entry_index: IntArray, exit_index: IntArray, n_bars: int) -> float:
-    """Fraction of bars on which at least one position was held (bars ``[entry, exit)``)."""
+    """Fraction of bars on which at least one position was held (bars ``[entry, exit)``).
+
+    The length of the union of the trades' intervals, from the intervals alone (no bars-long
+    array): sorted by entry, each adds what reaches past the furthest exit before it.
+    """
     if n_bars == 0 or len(entry_index) == 0:
         return 0.0
-    depth = np.zeros(n_bars + 1, dtype=np.int64)
-    np.add.at(depth, np.clip(entry_index, 0, n_bars), 1)
-    np.add.at(depth, np.clip(exit_index, 0, n_bars), -1)
-    return float(np.count_nonzero(np.cumsum(depth[:-1]) > 0)) / n_bars
+    starts = np.clip(np.asarray(entry_index, dtype=np.int64), 0, n_bars)
+    stops = np.clip(np.asarray(exit_index, dtype=np.int64), 0, n_bars)
+    order = np.argsort(starts, kind="stable")
+    starts, stops = starts[order], stops[order]
+    reach = np.empty_like(stops)
+    reach[0] = 0
+    np.maximum.accumulate(stops[:-1], out=reach[1:])
+    covered = np.maximum(stops - np.maximum(starts, reach), 0)
+    return float(int(covered.sum())) / n_bars
 
 
 def buy_and_hold(closes: Sequence[FloatArray]) -> float:
@@ -216,23 +277,40 @@ def compute_metrics(
     final = float(equity[-1]) if n else float(starting_cash)
     total_return = final / starting_cash - 1.0
 
-    returns = returns_of(equity, starting_cash)
-    returns = returns[np.isfinite(returns)]
-    mean = float(np.mean(returns)) if len(returns) else math.nan
-    std = float(np.std(returns, ddof=1)) if len(returns) > 1 else math.nan
+    equity = np.asarray(equity, dtype=np.float64)
+    # One bars-long float buffer at a time: a million-bar summary runs after the loop, on top of
+    # everything the run keeps, so its temporaries set the process peak.
+    peaks = _peaks(equity, starting_cash)
+    under = np.less(equity, peaks)
+    max_dd = float(np.min(_drawdown_in_place(equity, peaks))) if n else 0.0
+    del peaks
+    dd_bars, dd_days = _longest_under(under, timestamps_ns, bar_ns) if n else (0, 0.0)
+    del under
+
+    buffer = np.empty(n, dtype=np.float64)
+    returns = _finite_returns(equity, starting_cash, buffer)
+    count = len(returns)
+    mean = float(np.mean(returns)) if count else math.nan
+    std = _sample_std_in_place(returns) if count > 1 else math.nan
     root = math.sqrt(ppy) if ppy > 0 else math.nan
-    downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2))) if len(returns) else 0.0
+    downside = 0.0
+    if count:
+        # The returns again (the deviations overwrote them), turned into squared losses.
+        losses = _finite_returns(equity, starting_cash, buffer)
+        np.minimum(losses, 0.0, out=losses)
+        np.multiply(losses, losses, out=losses)
+        downside = float(np.sqrt(np.mean(losses)))
 
     if final <= 0:
         cagr = -1.0
     elif years > 0:
-        cagr = (final / starting_cash) ** (1.0 / years) - 1.0
+        try:
+            cagr = (final / starting_cash) ** (1.0 / years) - 1.0
+        except OverflowError:
+            # A large gain over minutes annualises beyond any float: undefined, not a crash.
+            cagr = math.nan
     else:
         cagr = math.nan
-    max_dd = float(np.min(drawdown_of(equity, starting_cash))) if n else 0.0
-    dd_bars, dd_days = (
-        longest_drawdown(equity, starting_cash, timestamps_ns, bar_ns) if n else (0, 0.0)
-    )
 
     pnl = trades.pnl
     wins = pnl[pnl > 0]

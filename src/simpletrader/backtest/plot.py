@@ -34,7 +34,7 @@ def write_plot(result: Result, path: Path, *, dpi: int = 120) -> Path:
     drawdown = eq["drawdown"].to_numpy()
     keep = np.unique(np.concatenate((envelope(values), envelope(drawdown))))
     x = pd.DatetimeIndex(eq.index).tz_convert(None)[keep]
-    closes = [np.asarray(b.close, dtype=np.float64) for b in result.run.bars.values()]
+    closes = [np.asarray(b.close, dtype=np.float64) for b in result.bars.values()]
     hold = result.starting_cash * np.mean([c / c[0] for c in closes], axis=0)
 
     fig, (top, bottom) = plt.subplots(

@@ -4,7 +4,8 @@ Price with entries and exits, equity against buy-and-hold with the drawdown bene
 metrics, the trades, and the batches with mode, outcome, orders sent and reason. Needs the
 ``report`` extra (plotly). Long runs are thinned for the charts (a min/max envelope keeps
 every extreme) and long tables are cut, each with a note saying so; the numbers are always
-computed on all bars.
+computed on all bars. Everything covers the traded period: warm-up bars (``data.warmup_bars``)
+are left out, as they are of the metrics.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def _layout(fig: Any, height: int) -> None:
 def price_figure(result: Result, symbol: str) -> tuple[Any, str]:
     """Price of ``symbol`` with entries and exits; returns the figure and a note (or "")."""
     go = _plotly()
-    bars = result.run.bars[symbol]
+    bars = result.bars[symbol]
     ts = np.asarray(bars.timestamps, dtype=np.int64)
     close = np.asarray(bars.close, dtype=np.float64)
     notes: list[str] = []
@@ -204,12 +205,12 @@ def equity_figure(result: Result) -> tuple[Any, str]:
     from plotly.subplots import make_subplots
 
     eq = result.equity
-    ts = result.run.bars[next(iter(result.run.bars))].timestamps
+    ts = next(iter(result.bars.values())).timestamps
     values = eq["equity"].to_numpy()
     drawdown = eq["drawdown"].to_numpy()
     keep = np.unique(np.concatenate((envelope(values), envelope(drawdown))))
     x = _naive(np.asarray(ts, dtype=np.int64)[keep])
-    closes = [np.asarray(b.close, dtype=np.float64) for b in result.run.bars.values()]
+    closes = [np.asarray(b.close, dtype=np.float64) for b in result.bars.values()]
     hold = result.starting_cash * np.mean([c / c[0] for c in closes], axis=0)
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04

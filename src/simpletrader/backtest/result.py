@@ -141,10 +141,12 @@ class _Trades:
 
     plans: list[TradePlanRecord]
     closed: npt.NDArray[np.bool_]
-    frame: pd.DataFrame
     columns: TradeColumns
     entry_index: npt.NDArray[np.int64]
     exit_index: npt.NDArray[np.int64]
+    table: dict[str, npt.NDArray[Any]]
+    """Per plan, the arrays the trades table is built from (only when asked for: the summary
+    does not need a DataFrame)."""
 
 
 class Result:
@@ -155,11 +157,16 @@ class Result:
     ``simpletrader.backtest.metrics``), :attr:`open_positions`, :attr:`batch_outcomes`,
     :attr:`manifest`, and :meth:`summary` (what ``simpletrader backtest --json`` prints).
     Output files: :meth:`report` (HTML) and :meth:`plot` (PNG).
+
+    All of them cover the traded period: the bars after the ``warmup_bars`` the run put in
+    front (``data.warmup_bars``), on which context workers warmed up and nothing traded.
     """
 
     def __init__(self, run: BacktestRun) -> None:
         self.run = run
-        primary = next(iter(run.bars.values()))
+        self.bars = run.traded_bars
+        """Per symbol, the bars of the traded period (``run.bars`` has the warm-up in front)."""
+        primary = next(iter(self.bars.values()))
         self._timestamps = np.asarray(primary.timestamps, dtype=np.int64)
         self._bar_seconds = primary.timeframe_seconds or 60
 
@@ -182,8 +189,13 @@ class Result:
         return self.run.blueprint.name
 
     @property
+    def warmup_bars(self) -> int:
+        """Bars loaded in front of the traded period as warm-up (left out of every figure)."""
+        return self.run.warmup
+
+    @property
     def start(self) -> pd.Timestamp:
-        """Open time of the first bar (UTC)."""
+        """Open time of the first traded bar (UTC): ``data.start``'s bar, when given."""
         return pd.Timestamp(int(self._timestamps[0]), unit="ns", tz="UTC")
 
     @property
@@ -193,6 +205,7 @@ class Result:
 
     @property
     def n_bars(self) -> int:
+        """Bars traded (warm-up not counted)."""
         return len(self._timestamps)
 
     @property
@@ -216,9 +229,10 @@ class Result:
     # -- tables ------------------------------------------------------------------------------------
     @cached_property
     def equity(self) -> pd.DataFrame:
-        """Per bar (index: the bar's open time, UTC): ``equity`` at its close, ``returns``
-        (simple, the first against the starting cash) and ``drawdown`` (<= 0)."""
-        curve = self.run.ledger.equity_curve
+        """Per traded bar (index: the bar's open time, UTC; no warm-up rows): ``equity`` at its
+        close, ``returns`` (simple, the first against the starting cash) and ``drawdown``
+        (<= 0)."""
+        curve = self.run.equity_curve
         cash = self.starting_cash
         return pd.DataFrame(
             {
@@ -261,7 +275,7 @@ class Result:
         multiplier = np.array(
             [float(run.instruments[p.symbol].multiplier) for p in plans], dtype=np.float64
         )
-        last_close = np.array([float(run.bars[p.symbol].close[-1]) for p in plans])
+        last_close = np.array([float(self.bars[p.symbol].close[-1]) for p in plans])
         net = np.array([float(p.net) for p in plans], dtype=np.float64)
         avg_price = np.array([float(p.average_price) for p in plans], dtype=np.float64)
         realized = np.array([float(p.realized_pnl) for p in plans], dtype=np.float64)
@@ -278,7 +292,7 @@ class Result:
         mae = np.full(m, math.nan)
         mfe = np.full(m, math.nan)
         symbols = np.array([p.symbol for p in plans], dtype=object)
-        for symbol, bars in run.bars.items():
+        for symbol, bars in self.bars.items():
             rows = np.flatnonzero(symbols == symbol)
             if len(rows):
                 mae[rows], mfe[rows] = excursions(
@@ -292,30 +306,23 @@ class Result:
                 )
         holding_ns = exit_at - entry_at
         bars_held = exit_index - entry_index
-        frame = pd.DataFrame(
-            {
-                "trade_plan_id": [p.trade_plan_id for p in plans],
-                "symbol": symbols.astype(str),
-                "direction": [p.direction.value for p in plans],
-                "status": np.where(closed, "CLOSED", "OPEN"),
-                "entry_time": _times(entry_at),
-                "exit_time": _times(exit_at).where(closed),
-                "entry_price": entry_price,
-                "exit_price": exit_price,
-                "quantity": np.array([float(p.traded_in) for p in plans], dtype=np.float64),
-                "net_quantity": net,
-                "pnl": pnl,
-                "realized_pnl": realized,
-                "unrealized_pnl": unrealized,
-                "fees": fees,
-                "return": returns,
-                "mae": mae,
-                "mfe": mfe,
-                "bars_held": bars_held,
-                "duration": pd.to_timedelta(holding_ns, unit="ns"),
-            },
-            columns=list(TRADE_COLUMNS),
-        )
+        table = {
+            "symbol": symbols,
+            "entry_at": entry_at,
+            "exit_at": exit_at,
+            "entry_price": entry_price,
+            "exit_price": exit_price,
+            "net": net,
+            "pnl": pnl,
+            "realized": realized,
+            "unrealized": unrealized,
+            "fees": fees,
+            "returns": returns,
+            "mae": mae,
+            "mfe": mfe,
+            "bars_held": bars_held,
+            "holding_ns": holding_ns,
+        }
         columns = TradeColumns(
             pnl=pnl[closed],
             returns=returns[closed],
@@ -324,16 +331,40 @@ class Result:
             holding_bars=bars_held[closed],
             holding_ns=holding_ns[closed],
         )
-        return _Trades(plans, closed, frame, columns, entry_index, exit_index)
+        return _Trades(plans, closed, columns, entry_index, exit_index, table)
 
-    @property
+    @cached_property
     def trades(self) -> pd.DataFrame:
         """One row per trade plan that traded, in order of entry: closed round trips
         (``status`` CLOSED) and positions still open at the end (OPEN, marked to the last close:
         ``unrealized_pnl``, no exit). ``pnl`` is net of fees; ``return`` is ``pnl`` over the
         entry value; ``mae``/``mfe`` are fractions of the entry price; ``quantity`` is the units
         bought (long) or sold (short) in all."""
-        return self._trades.frame
+        plans, closed, t = self._trades.plans, self._trades.closed, self._trades.table
+        return pd.DataFrame(
+            {
+                "trade_plan_id": [p.trade_plan_id for p in plans],
+                "symbol": t["symbol"].astype(str),
+                "direction": [p.direction.value for p in plans],
+                "status": np.where(closed, "CLOSED", "OPEN"),
+                "entry_time": _times(t["entry_at"]),
+                "exit_time": _times(t["exit_at"]).where(closed),
+                "entry_price": t["entry_price"],
+                "exit_price": t["exit_price"],
+                "quantity": np.array([float(p.traded_in) for p in plans], dtype=np.float64),
+                "net_quantity": t["net"],
+                "pnl": t["pnl"],
+                "realized_pnl": t["realized"],
+                "unrealized_pnl": t["unrealized"],
+                "fees": t["fees"],
+                "return": t["returns"],
+                "mae": t["mae"],
+                "mfe": t["mfe"],
+                "bars_held": t["bars_held"],
+                "duration": pd.to_timedelta(t["holding_ns"], unit="ns"),
+            },
+            columns=list(TRADE_COLUMNS),
+        )
 
     @cached_property
     def orders(self) -> pd.DataFrame:
@@ -410,20 +441,20 @@ class Result:
         trades = self._trades
         run = self.run
         return compute_metrics(
-            run.ledger.equity_curve,
+            run.equity_curve,
             self.starting_cash,
             self._timestamps,
             self._bar_seconds,
             trades.columns,
             exposure=exposure_of(trades.entry_index, trades.exit_index, self.n_bars),
             fees=float(run.ledger.fees),
-            buy_and_hold_return=buy_and_hold([np.asarray(b.close) for b in run.bars.values()]),
+            buy_and_hold_return=buy_and_hold([np.asarray(b.close) for b in self.bars.values()]),
         )
 
     @cached_property
     def open_positions(self) -> list[dict[str, Any]]:
         """Positions still open at the end, marked to the last close (JSON-ready)."""
-        unrealized = self.trades["unrealized_pnl"].to_numpy()
+        unrealized = self._trades.table["unrealized"]
         out = []
         for i, plan in enumerate(self._trades.plans):
             if self._trades.closed[i] or plan.net == 0:
@@ -436,7 +467,7 @@ class Result:
                     "direction": plan.direction.value,
                     "quantity": str(plan.net),
                     "average_price": str(plan.average_price),
-                    "mark_price": float(self.run.bars[plan.symbol].close[-1]),
+                    "mark_price": float(self.bars[plan.symbol].close[-1]),
                     "unrealized_pnl": round(float(unrealized[i]), 2),
                     "entry_time": entry.isoformat() if entry is not None else None,
                 }
@@ -446,9 +477,9 @@ class Result:
     @cached_property
     def batch_outcomes(self) -> dict[str, dict[str, int]]:
         """Per mode: how many batches completed, ended partial, failed, or were still open."""
-        counts: Counter[tuple[str, str]] = Counter(
-            (e.mode.value, e.status.value.lower()) for e in self.run.batch_log.ended
-        )
+        counts: Counter[tuple[str, str]] = Counter()
+        for (mode, status), count in self.run.batch_log.counts().items():
+            counts[(mode.value, status.value.lower())] += count
         for batch in self.run.open_batches:
             counts[(batch.mode.value, "open")] += 1
         return {mode: {o: counts[(mode, o)] for o in OUTCOMES} for mode in MODES}
@@ -481,6 +512,7 @@ class Result:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "bars": self.n_bars,
+            "warmup_bars": self.warmup_bars,
             "starting_cash": self.starting_cash,
             "final_equity": round(self.final_equity, 2),
             "trades": int(np.count_nonzero(self._trades.closed)),

@@ -60,6 +60,9 @@ def summary_rows(result: Result) -> Rows:
     money = result.run.blueprint.account.currency
     open_count = len(result.open_positions)
     dd_bars = m["max_drawdown_duration_bars"]
+    bars = f"{result.n_bars:,}"
+    if result.warmup_bars:
+        bars += f" (after {result.warmup_bars:,} warm-up)"
     return [
         (
             "Returns",
@@ -114,7 +117,7 @@ def summary_rows(result: Result) -> Rows:
         (
             "Run",
             [
-                ("Bars", f"{result.n_bars:,}"),
+                ("Bars", bars),
                 ("Bars per year (from the data)", number(m["periods_per_year"], 1)),
                 ("Seed", str(result.seed)),
                 ("Run hash", result.run_hash),

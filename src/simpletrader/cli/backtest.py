@@ -150,7 +150,10 @@ def backtest(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the blueprint's)")] = None,
     start: Annotated[str | None, typer.Option(help="First date, e.g. 2010-01-01")] = None,
-    end: Annotated[str | None, typer.Option(help="End date (exclusive), e.g. 2012-01-01")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last date (inclusive: a date keeps that whole day), e.g. 2011-12-31"),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the HTML report here (extra: report)")
     ] = None,
@@ -184,6 +187,7 @@ def backtest(
                 end=end,
                 progress=bar,
                 store=store,
+                keep_journal=False,  # the command prints and exits: nothing reads it back
             )
         finally:
             if bar is not None:

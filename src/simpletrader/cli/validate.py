@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from simpletrader.cli.app import app, fail, out
-from simpletrader.core.errors import SimpleTraderError
+from simpletrader.core.errors import ConfigError, SimpleTraderError
 
 
 @dataclass
@@ -38,7 +38,7 @@ def check_blueprint(
     validated, the policy's durations, and every context worker's facts checked causal.
     Raises the problems as a SimpleTraderError.
     """
-    from simpletrader.backtest.engine import load_market_data
+    from simpletrader.backtest.engine import load_market_data, warmup_of
     from simpletrader.config import validate_blueprint
     from simpletrader.core.cache import StrategyCache
     from simpletrader.execution.factory import default_policy
@@ -59,12 +59,19 @@ def check_blueprint(
     policy = default_policy(blueprint, primary.timeframe_seconds or 60)
     timeout = f"timeout {policy.timeout_seconds} s" if policy.timeout_seconds else "no timeout"
     checked.policy = f"{policy.mode.value}, {timeout}"
+    warmup = warmup_of(blueprint, primary, start)
+    if warmup >= len(primary):
+        raise ConfigError(
+            f"data.warmup_bars: {warmup} leaves no bar to trade; the data has {len(primary)} bars"
+        )
     add_context(StrategyCache(bars), workforce.context_worker, bars)
     for symbol, b in bars.items():
+        # The period a backtest trades and reports: after the warm-up, as its summary shows it.
         checked.symbols[symbol] = {
             "source": sources[symbol],
-            "bars": len(b),
-            "start": b.datetime_at(0).isoformat(),
+            "bars": len(b) - warmup,
+            "warmup_bars": warmup,
+            "start": b.datetime_at(warmup).isoformat(),
             "end": b.datetime_at(-1).isoformat(),
             "bar_seconds": b.timeframe_seconds,
         }
@@ -79,7 +86,9 @@ def validate(
         typer.Option("--data", help="Data file or bundled sample name, once per symbol"),
     ] = None,
     start: Annotated[str | None, typer.Option(help="First date, e.g. 2010-01-01")] = None,
-    end: Annotated[str | None, typer.Option(help="End date (exclusive)")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last date (inclusive: a date keeps that whole day)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False,
 ) -> None:
@@ -113,9 +122,14 @@ def validate(
     for symbol, info in checked.symbols.items():
         table.add_row(
             symbol,
-            f"{info['source']}: {info['bars']:,} bars, {info['start'][:10]} .. {info['end'][:10]}",
+            f"{info['source']}: {info['bars']:,} bars{_after_warmup(info['warmup_bars'])}, "
+            f"{info['start'][:10]} .. {info['end'][:10]}",
         )
     for role, names in checked.plugins.items():
         table.add_row(role, ", ".join(names))
     table.add_row("policy", checked.policy)
     out.print(table)
+
+
+def _after_warmup(warmup: int) -> str:
+    return f" (after {warmup:,} warm-up)" if warmup else ""

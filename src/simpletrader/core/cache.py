@@ -71,11 +71,18 @@ class StrategyCache:
         self.signals: tuple[Signal, ...] = ()
         self.risks: tuple[Risk, ...] = ()
 
-    def add_fact(self, name: str, values: np.ndarray, producer: str | None = None) -> None:
+    def add_fact(
+        self, name: str, values: np.ndarray, producer: str | None = None, *, owned: bool = False
+    ) -> None:
         """Register a fact series (bootstrap only, after its causality check).
 
         ``producer`` is the name of the worker that computed it (default: the part of ``name``
         before the first dot). Raises PluginError for a name already taken or a wrong length.
+
+        The cache keeps a read-only copy, so no holder of ``values`` can change history. With
+        ``owned`` the caller hands ``values`` over instead: it guarantees that nothing else
+        refers to the array or to memory it views (``compute_facts`` makes sure of it), and
+        the array itself is frozen, without a copy.
         """
         producer = producer if producer is not None else name.split(".", 1)[0]
         if name in self._facts:
@@ -90,7 +97,7 @@ class StrategyCache:
                 f" one value per bar"
             )
         array = np.ascontiguousarray(values, dtype=np.float64)
-        if array is values:
+        if array is values and not owned:
             # Never freeze the caller's array behind its back: keep a private copy.
             array = array.copy()
         array.flags.writeable = False

@@ -43,6 +43,10 @@ class OrderRejectedError(SimpleTraderError):
     """An order was refused before reaching a connector (risk rule or invalid order)."""
 
 
+class JournalError(SimpleTraderError):
+    """A journal cannot give what was asked (a run that kept only its hash has no entries)."""
+
+
 class StoreError(SimpleTraderError):
     """A store file is missing, corrupt, foreign, or of a newer schema."""
 

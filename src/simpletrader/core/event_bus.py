@@ -84,7 +84,8 @@ class EventBus:
 
     def wants(self, event_type: type) -> bool:
         """True when someone listens to ``event_type``: publishers check this before building."""
-        return bool(self._route(event_type))
+        route = self._routes.get(event_type)  # the hot path: one lookup once a type was seen
+        return bool(route if route is not None else self._route(event_type))
 
     def publish(self, event: object) -> None:
         """Deliver ``event`` to its subscribers, synchronously, in subscription order."""

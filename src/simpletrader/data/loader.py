@@ -1,26 +1,26 @@
 """``load_bars``: read a bundled sample, a CSV (plain or gzip) or a Parquet file into ``Bars``.
 
-Reading is columnar (pandas' C parser, pyarrow for Parquet) and every check is vectorised, so a
-million-row CSV loads in a fraction of a second. Bad data raises DataError naming file, line,
-column, value and what would be valid (see ``simpletrader.data.validation``).
+Reading is columnar (pandas' C parser in chunks, see ``simpletrader.data.csv_files``; pyarrow for
+Parquet) and every check is vectorised, so a million-row CSV loads in a fraction of a second.
+Bad data raises DataError naming file, line, column, value and what would be valid (see
+``simpletrader.data.validation``).
 """
 
 from __future__ import annotations
 
-import gzip
-import re
-import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from simpletrader.core.errors import DataError
 from simpletrader.data.bars import Bars
+from simpletrader.data.csv_files import read_clean_csv, read_csv_columns
+from simpletrader.data.parquet_files import read_clean_parquet, read_parquet_columns
 from simpletrader.data.samples import SAMPLE_NAMES, sample_info, sample_path
-from simpletrader.data.validation import REQUIRED_COLUMNS, RawColumns, is_blank, validate
+from simpletrader.data.validation import CheckedColumns, RawColumns, validate
 
 _SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _NS_PER_SECOND = 1_000_000_000
@@ -68,11 +68,10 @@ def load_bars(
     if label not in ("start", "end"):
         raise DataError(f"{name}: label={label!r}; expected 'start' or 'end'")
 
-    raw = _read(path, name)
-    checked = validate(raw)
+    checked = _read(path, name)
     timestamps = checked.timestamps
     if label == "end":
-        timestamps = _end_to_start(timestamps, raw)
+        timestamps = _end_to_start(timestamps, name, lambda: _read_raw(path, name))
     values = checked.values
     return Bars(
         symbol=symbol,
@@ -95,9 +94,25 @@ def _symbol_from_path(path: Path) -> str:
     return stem.split("_", 1)[0] or stem
 
 
-def _read(path: Path, name: str) -> RawColumns:
-    lowered = path.name.lower()
-    if not lowered.endswith(_SUFFIXES):
+def _read(path: Path, name: str) -> CheckedColumns:
+    _check_path(path, name)
+    if path.name.lower().endswith(".parquet"):
+        clean = read_clean_parquet(path, name)
+    else:
+        clean = read_clean_csv(path, name)
+    return clean if clean is not None else validate(_read_raw(path, name))
+
+
+def _read_raw(path: Path, name: str) -> RawColumns:
+    """The whole file's columns as read, for ``validate`` to name a problem or an error message
+    to quote a value."""
+    if path.name.lower().endswith(".parquet"):
+        return read_parquet_columns(path, name)
+    return read_csv_columns(path, name)
+
+
+def _check_path(path: Path, name: str) -> None:
+    if not path.name.lower().endswith(_SUFFIXES):
         raise DataError(
             f"{name}: neither a bundled sample ({', '.join(SAMPLE_NAMES)}) nor a path ending "
             f"in {', '.join(_SUFFIXES)}"
@@ -107,143 +122,18 @@ def _read(path: Path, name: str) -> RawColumns:
             f"{name}: no such file; expected a path to a {', '.join(_SUFFIXES)} file or a "
             f"bundled sample name ({', '.join(SAMPLE_NAMES)})"
         )
-    if lowered.endswith(".parquet"):
-        return _read_parquet(path, name)
-    return _read_csv(path, name)
 
 
-def _match_columns(found: list[str], name: str) -> dict[str, str]:
-    """Map each required column to the file's own spelling of it (case-insensitive)."""
-    by_key: dict[str, str] = {}
-    for column in found:
-        key = str(column).strip().lstrip("\ufeff").lower()
-        if key in REQUIRED_COLUMNS and key in by_key:
-            raise DataError(
-                f"{name}: line 1 (header): columns {by_key[key]!r} and {column!r} both match "
-                f"{key!r}; expected each of {', '.join(REQUIRED_COLUMNS)} once"
-            )
-        by_key.setdefault(key, str(column))
-    missing = [column for column in REQUIRED_COLUMNS if column not in by_key]
-    if missing:
-        shown = ", ".join(str(column) for column in found) or "(none)"
-        raise DataError(
-            f"{name}: line 1 (header): missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}; found columns: {shown}; expected "
-            f"{','.join(REQUIRED_COLUMNS)} (any case, in any order, extra columns ignored)"
-        )
-    return {column: by_key[column] for column in REQUIRED_COLUMNS}
+def _end_to_start(
+    timestamps: npt.NDArray[np.int64], name: str, read_raw: Callable[[], RawColumns]
+) -> npt.NDArray[np.int64]:
+    """Shift end-labelled timestamps to period starts (DESIGN.md §2: a bar's time is its open).
 
-
-def _read_csv(path: Path, name: str) -> RawColumns:
-    try:
-        header = _pandas_csv(path, nrows=0)
-        spelling = _match_columns(list(header.columns), name)
-        frame = _pandas_csv(path, nrows=None)
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"{name}: the file is empty; expected a header line "
-            f"'{','.join(REQUIRED_COLUMNS)}' and at least one data row"
-        ) from None
-    except pd.errors.ParserError as error:
-        raise DataError(f"{name}: {_parser_message(error)}") from None
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"{name}: byte {error.start} is not UTF-8 text; expected a UTF-8 CSV"
-        ) from None
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise DataError(f"{name}: cannot read the file ({error})") from None
-    columns = {column: frame[spelling[column]] for column in REQUIRED_COLUMNS}
-    columns = _drop_trailing_blank_rows(columns)
-    return RawColumns(source=name, columns=columns, row_word="line", first_row_number=2)
-
-
-def _pandas_csv(path: Path, nrows: int | None) -> pd.DataFrame:
-    # keep_default_na=False keeps empty and 'NA'-like cells as text, so errors can quote them;
-    # skip_blank_lines=False keeps data row i on line i + 2, as an editor numbers it. No usecols
-    # and no dtype: either makes the C parser 2-4x slower; a timestamp column that pandas reads
-    # as numbers is turned back into text by the validation.
-    return pd.read_csv(
-        path,
-        nrows=nrows,
-        keep_default_na=False,
-        skip_blank_lines=False,
-        encoding="utf-8-sig",
-    )
-
-
-def _parser_message(error: pd.errors.ParserError) -> str:
-    text = str(error).strip()
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if match:
-        expected, line, saw = match.groups()
-        return f"line {line}: found {saw} fields; expected {expected} like the header"
-    return f"cannot parse the CSV ({text.splitlines()[0] if text else 'unknown error'})"
-
-
-def _drop_trailing_blank_rows(columns: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """Drop blank lines at the end of the file, which editors often add; a blank line inside
-    the data stays and is reported."""
-    n = len(columns["timestamp"])
-    end = n
-    while end > 0 and all(is_blank(column.iloc[end - 1]) for column in columns.values()):
-        end -= 1
-    if end == n:
-        return columns
-    return {key: column.iloc[:end] for key, column in columns.items()}
-
-
-def _read_parquet(path: Path, name: str) -> RawColumns:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DataError(
-            f"{name}: reading Parquet needs pyarrow; install it with "
-            f"pip install 'simpletrader[parquet]'"
-        ) from None
-    try:
-        schema = pq.read_schema(path)
-        spelling = _match_columns(list(schema.names), name)
-        table = pq.read_table(path, columns=list(spelling.values()))
-    except (OSError, pa.ArrowException) as error:
-        raise DataError(f"{name}: cannot read the Parquet file ({error})") from None
-
-    columns: dict[str, pd.Series] = {}
-    for column in REQUIRED_COLUMNS:
-        data = table.column(spelling[column])
-        kind = data.type
-        if column == "timestamp":
-            if pa.types.is_timestamp(kind) and kind.tz is None:
-                raise DataError(
-                    f"{name}: row 1, column 'timestamp': type {kind} has no time zone (naive "
-                    f"times are ambiguous); expected a tz-aware timestamp, a date, or ISO-8601 "
-                    f"text with a zone"
-                )
-            if pa.types.is_timestamp(kind):
-                columns[column] = data.cast(pa.timestamp("ns", tz="UTC")).to_pandas()
-            elif pa.types.is_date(kind):
-                naive = data.cast(pa.timestamp("ns")).to_pandas()
-                columns[column] = naive.dt.tz_localize("UTC")
-            elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                columns[column] = data.to_pandas()
-            else:
-                raise DataError(
-                    f"{name}: row 1, column 'timestamp': type {kind} is not a time; expected a "
-                    f"tz-aware timestamp, a date, or ISO-8601 text with a zone"
-                )
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            # Arrow-backed, so a null (reported as empty) stays distinct from a NaN.
-            columns[column] = pd.Series(pd.arrays.ArrowExtensionArray(data.cast(pa.float64())))
-        else:
-            columns[column] = data.to_pandas().astype("string")
-    return RawColumns(source=name, columns=columns, row_word="row", first_row_number=1)
-
-
-def _end_to_start(timestamps: npt.NDArray[np.int64], raw: RawColumns) -> npt.NDArray[np.int64]:
-    """Shift end-labelled timestamps to period starts (DESIGN.md §2: a bar's time is its open)."""
+    ``read_raw`` re-reads the file, only to quote a value in an error message.
+    """
     if len(timestamps) < 2:
         raise DataError(
-            f"{raw.source}: label='end' needs at least two bars to infer the bar length; "
+            f"{name}: label='end' needs at least two bars to infer the bar length; "
             f"found {len(timestamps)}"
         )
     spacing_ns = int(np.median(np.diff(timestamps)))
@@ -254,6 +144,7 @@ def _end_to_start(timestamps: npt.NDArray[np.int64], raw: RawColumns) -> npt.NDA
         same_month = np.flatnonzero(np.diff(shifted) == 0)
         if len(same_month):
             row = int(same_month[0]) + 1
+            raw = read_raw()
             raise DataError(
                 f"{raw.source}: {raw.where(row)}, column 'timestamp': value "
                 f"{str(raw.columns['timestamp'].iloc[row])!r} is in the same month as "
@@ -262,7 +153,7 @@ def _end_to_start(timestamps: npt.NDArray[np.int64], raw: RawColumns) -> npt.NDA
         return np.ascontiguousarray(shifted, dtype=np.int64)
     if spacing_seconds > _MONTH_SECONDS[1]:
         raise DataError(
-            f"{raw.source}: label='end' with bars {spacing_seconds / _DAY_SECONDS:.0f} days "
+            f"{name}: label='end' with bars {spacing_seconds / _DAY_SECONDS:.0f} days "
             f"apart; expected bars of at most a month (relabel longer bars at their start)"
         )
     return timestamps - spacing_ns

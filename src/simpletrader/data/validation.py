@@ -110,6 +110,41 @@ def validate(raw: RawColumns) -> CheckedColumns:
     return CheckedColumns(timestamps=timestamps, values=values)
 
 
+def all_valid(
+    timestamps: npt.NDArray[np.int64], values: dict[str, npt.NDArray[np.float64]]
+) -> bool:
+    """Whether parsed arrays pass the checks ``validate`` makes after parsing: at least one
+    row, strictly increasing times, finite values, consistent OHLC, no negative volume."""
+    return (
+        len(timestamps) > 0
+        and bool((np.diff(timestamps) > 0).all())
+        and all(bool(np.isfinite(array).all()) for array in values.values())
+        and not _relation_issues(values)
+    )
+
+
+def match_columns(found: list[str], name: str) -> dict[str, str]:
+    """Map each required column to the file's own spelling of it (case-insensitive)."""
+    by_key: dict[str, str] = {}
+    for column in found:
+        key = str(column).strip().lstrip("\ufeff").lower()
+        if key in REQUIRED_COLUMNS and key in by_key:
+            raise DataError(
+                f"{name}: line 1 (header): columns {by_key[key]!r} and {column!r} both match "
+                f"{key!r}; expected each of {', '.join(REQUIRED_COLUMNS)} once"
+            )
+        by_key.setdefault(key, str(column))
+    missing = [column for column in REQUIRED_COLUMNS if column not in by_key]
+    if missing:
+        shown = ", ".join(str(column) for column in found) or "(none)"
+        raise DataError(
+            f"{name}: line 1 (header): missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; found columns: {shown}; expected "
+            f"{','.join(REQUIRED_COLUMNS)} (any case, in any order, extra columns ignored)"
+        )
+    return {column: by_key[column] for column in REQUIRED_COLUMNS}
+
+
 def is_blank(value: object) -> bool:
     """True for a missing or whitespace-only cell."""
     return (
@@ -135,13 +170,13 @@ def _parse_timestamps(column: pd.Series) -> tuple[npt.NDArray[np.int64], _Issue 
             )
             return ns, _Issue(row, "timestamp", problem)
         return ns, None
-    fast = _parse_timestamps_fast(column)
+    fast = parse_zoned_timestamps(column)
     if fast is not None:
         return fast, None
     return _parse_timestamps_per_row(column)
 
 
-def _parse_timestamps_fast(column: pd.Series) -> npt.NDArray[np.int64] | None:
+def parse_zoned_timestamps(column: pd.Series) -> npt.NDArray[np.int64] | None:
     """The common case, every value ISO-8601 with a zone, in one vectorised parse.
 
     None when any value needs a closer look (date-only, naive, empty, unparsable): the per-row

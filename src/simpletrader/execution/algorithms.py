@@ -12,7 +12,7 @@ end. Ending is not failing: the worker then applies the command's ``min_fill_rat
   fills at that open). One child works at a time; a child that did not fill (rejected,
   cancelled) is made up by the next slice, which sends everything due and not yet filled.
   Once every slice is due, what is missing is retried at each bar open until the window ends.
-- ICEBERG: a visible clip of target / slice_count (at least one lot) works at a time; when it
+- ICEBERG: a visible clip of target / slice_count (rounded up to a lot) works at a time; when it
   fills completely the next clip goes out (eligible from the next bar). A clip that ends
   unfilled is retried with the next clip at the next bar open; ``slice_count`` clips in a row
   ending unfilled end the algorithm. An optional ``window_seconds`` bounds it in time.
@@ -21,7 +21,7 @@ end. Ending is not failing: the worker then applies the command's ``min_fill_rat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 
 from simpletrader.core.enums import ExecutionAlgorithm
@@ -165,7 +165,9 @@ class Iceberg(Algorithm):
     ) -> None:
         super().__init__(target, lot, started_at)
         self.slices = slices
-        self.clip = max(lot, self._floor(target / slices))
+        # Rounded up to the lot: ``slices`` clips then cover the target (the last one smaller),
+        # where rounding down would leave a remainder of a few lots as one more child.
+        self.clip = max(lot, (target / slices / lot).to_integral_value(rounding=ROUND_UP) * lot)
         self.window_ns = window_seconds * _NS if window_seconds is not None else None
 
     @property

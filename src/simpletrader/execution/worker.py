@@ -148,8 +148,9 @@ class ExecutionWorker:
         """Append to the journal, project into the ledger, publish to interested subscribers."""
         self.journal.append(event)
         self.ledger.apply(event)
-        if self.bus.wants(type(event)):
-            self.bus.publish(event)
+        bus = self.bus
+        if bus.wants(type(event)):
+            bus.publish(event)
 
     def now(self) -> int:
         return self.clock.now_ns()
@@ -654,12 +655,20 @@ class ExecutionWorker:
         orders = self.ledger.orders
         groups = self.ledger.groups
         group_ids = [c.group_id for c in batch.commands] + [g.group_id for g in batch.legs]
+        released = True
         for group_id in group_ids:
-            if group_id is not None and not any(
-                orders[o].is_working for o in groups[group_id].order_ids
-            ):
+            if group_id is None:
+                continue
+            if any(orders[o].is_working for o in groups[group_id].order_ids):
+                released = False
+            else:
                 self._group_command.pop(group_id, None)
                 self._group_unwind.pop(group_id, None)
+        if released:
+            # Commands and unwind legs point back at their batch: without the cycle they are
+            # freed at once instead of waiting, with all they hold, for the garbage collector.
+            batch.commands.clear()
+            batch.legs.clear()
 
     def _order_ended(self, order_id: str) -> None:
         """A working order ended without filling completely (cancelled, expired, rejected)."""

@@ -3,9 +3,10 @@
 On the hot path an entry is the event object itself, appended to a list. Events are serialised
 in bulk (:mod:`simpletrader.journal.codec`) when a chunk fills up or, with a sink attached, at
 the end of each bar that appended any; the serialised lines feed the running ``run_hash`` and
-are kept as zlib-compressed chunks, so memory grows with activity, not bars. A sink (the
-SQLite store) receives each active bar's entries as one :class:`JournalBar`, so it can commit
-one transaction per bar.
+are kept as zlib-compressed chunks, so memory grows with activity, not bars. Full chunks are
+hashed and compressed on a background thread (:mod:`simpletrader.journal.background`); reading
+the hash or the lines waits for it. A sink (the SQLite store) receives each active bar's entries
+as one :class:`JournalBar`, so it can commit one transaction per bar.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import hashlib
 import zlib
 from array import array
+from collections import deque
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future
 from typing import Any, Protocol
 
-from simpletrader.journal import codec
+from simpletrader.core.errors import JournalError
+from simpletrader.journal import background, codec
 from simpletrader.journal import events as ev
 
 EVENT_TYPES = ev.EVENT_TYPES
@@ -45,6 +49,17 @@ class JournalBar:
         return self.first_seq + len(self.events) - 1
 
 
+_MAX_JOBS = 4
+"""Full chunks (~1 MB each) that may wait for the worker before ``end_bar`` waits too."""
+
+
+def _digest(hasher: Any, chunks: list[bytes] | None, data: bytes, hashed: int) -> None:
+    """The worker's part: hash the chunk (its first ``hashed`` bytes already are), keep it."""
+    hasher.update(memoryview(data)[hashed:] if hashed else data)
+    if chunks is not None:
+        chunks.append(zlib.compress(data, 1))
+
+
 Sink = Callable[[JournalBar], None]
 Lines = Iterator[tuple[int, str, bytes]]
 
@@ -65,7 +80,8 @@ class Journal:
     """Append-only log of journal events with a running hash.
 
     Sequence numbers start at 1. ``end_bar(i)`` closes bar ``i``: it costs one comparison when
-    the bar appended nothing.
+    the bar appended nothing. With ``keep_entries=False`` (and no durable sink) it keeps only
+    the hash: reading the entries back raises :class:`JournalError`.
     """
 
     __slots__ = (
@@ -74,7 +90,10 @@ class Journal:
         "_buffered",
         "_chunk_size",
         "_chunks",
+        "_hashed",
         "_hasher",
+        "_jobs",
+        "_keep",
         "_mark_bars",
         "_mark_seqs",
         "_pending",
@@ -83,13 +102,19 @@ class Journal:
         "_sinks",
     )
 
-    def __init__(self, chunk_size: int = 4096) -> None:
+    def __init__(self, chunk_size: int = 4096, *, keep_entries: bool = True) -> None:
         self._chunk_size = chunk_size
+        # False: a run nobody will read back (a CLI summary, a sweep row) keeps only the hash,
+        # which spares the compressed copy's memory and the time to compress it.
+        self._keep = keep_entries
         self._pending: list[ev.JournalEvent] = []
+        # Serialised lines not handed to the worker yet; the first ``_hashed`` are hashed.
         self._buffer: list[bytes] = []
         self._buffered = 0
+        self._hashed = 0
         self._chunks: list[bytes] = []
         self._hasher = hashlib.blake2b(digest_size=16)
+        self._jobs: deque[Future[None]] = deque()
         self._seq = 0
         self._bar_mark = 0
         # (bar, last seq) of every bar that appended entries: what a rebuild with bars needs.
@@ -135,11 +160,11 @@ class Journal:
             events = self._pending
             first = seq - len(events) + 1
             self._pending = []
-            payloads = codec.encode_many(events)
+            payloads, blob = codec.payloads_and_lines(events)
             entries = JournalBar(bar, first, events, payloads)
             for sink in self._sinks:
                 sink(entries)
-            self._absorb(events, payloads, retain=self._reader is None)
+            self._absorb(blob, len(events))
         elif len(self._pending) >= self._chunk_size:
             self._serialise_pending()
         self._bar_mark = seq
@@ -148,46 +173,63 @@ class Journal:
         events = self._pending
         if events:
             self._pending = []
-            self._absorb(events, codec.encode_many(events))
+            self._absorb(codec.lines(events), len(events))
 
-    def _absorb(
-        self, events: list[ev.JournalEvent], payloads: list[bytes], *, retain: bool = True
-    ) -> None:
-        """Hash serialised entries; keep them too unless a durable sink already has them."""
-        line = codec.line
-        blob = b"".join([line(e.kind, p) for e, p in zip(events, payloads, strict=True)])
-        self._hasher.update(blob)
-        if not retain:
-            return
+    def _absorb(self, blob: bytes, entries: int) -> None:
+        """Buffer serialised lines; a full chunk goes to the worker to be hashed and kept."""
         self._buffer.append(blob)
-        self._buffered += len(events)
+        self._buffered += entries
         if self._buffered >= self._chunk_size:
-            self._compress()
+            buffer, hashed = self._buffer, self._hashed
+            self._buffer, self._buffered, self._hashed = [], 0, 0
+            data = b"".join(buffer)
+            done = sum(map(len, buffer[:hashed]))
+            # A durable sink already keeps the entries: the journal only hashes them.
+            chunks = self._chunks if self._reader is None and self._keep else None
+            jobs = self._jobs
+            jobs.append(background.submit(_digest, self._hasher, chunks, data, done))
+            # Bound the chunks in flight (memory) and surface a failed job early.
+            while jobs and (len(jobs) > _MAX_JOBS or jobs[0].done()):
+                jobs[0].result()
+                jobs.popleft()
+
+    def _settle(self) -> None:
+        """Wait for the worker (re-raising its error) and hash what it was not given."""
+        jobs = self._jobs
+        while jobs:
+            jobs[0].result()  # a failed job stays first: every later read raises too
+            jobs.popleft()
+        if self._hashed < len(self._buffer):
+            self._hasher.update(b"".join(self._buffer[self._hashed :]))
+            self._hashed = len(self._buffer)
 
     def _compress(self) -> None:
+        self._settle()
         if self._buffer:
-            self._chunks.append(zlib.compress(b"".join(self._buffer), 1))
-            self._buffer = []
-            self._buffered = 0
+            if self._reader is None and self._keep:
+                self._chunks.append(zlib.compress(b"".join(self._buffer), 1))
+            self._buffer, self._buffered, self._hashed = [], 0, 0
 
     @property
     def run_hash(self) -> str:
         """Hash over every entry so far; identical runs give identical hashes in any process."""
         if not self._sinks:
             self._serialise_pending()
+            self._settle()
             return self._hasher.hexdigest()
         # The bar in progress still belongs to the sinks: hash a copy, keep the entries pending.
+        self._settle()
         hasher = self._hasher.copy()
-        hasher.update(b"".join(self._pending_lines()))
+        hasher.update(codec.lines(self._pending))
         return hasher.hexdigest()
-
-    def _pending_lines(self) -> list[bytes]:
-        pending = self._pending
-        line = codec.line
-        return [line(e.kind, p) for e, p in zip(pending, codec.encode_many(pending), strict=True)]
 
     def lines(self) -> Lines:
         """Every entry as ``(seq, kind, payload)``, in sequence order."""
+        if not self._keep and self._reader is None:
+            raise JournalError(
+                "this run kept only its journal's hash (keep_journal=False); run it again with "
+                "keep_journal=True, or with a store, to read its entries"
+            )
         seq = 0
         if self._reader is not None:
             for seq, kind, payload in self._reader():  # what the durable sink committed
@@ -201,8 +243,8 @@ class Journal:
                 seq += 1
                 yield seq, name.decode(), body
         if self._sinks:  # the bar in progress: not handed to the sinks yet
-            for raw in self._pending_lines():
-                name, _, body = raw.rstrip(b"\n").partition(b"\t")
+            for raw in codec.lines(self._pending).splitlines():
+                name, _, body = raw.partition(b"\t")
                 seq += 1
                 yield seq, name.decode(), body
 

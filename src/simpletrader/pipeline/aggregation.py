@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from simpletrader.core.enums import LegScope, TradeDirection
 from simpletrader.core.errors import PlanError
@@ -33,6 +34,7 @@ from simpletrader.plugins.base import (
     FlowContext,
     LegContext,
     PlanView,
+    Plugin,
     SizePlanner,
 )
 
@@ -63,19 +65,32 @@ def roles_for(leg: LegDirective) -> tuple[str, ...]:
 class Aggregator:
     """Plans every leg of a directive with the planners its confidence selects."""
 
-    __slots__ = ("selectors",)
+    __slots__ = ("_picked", "selectors")
 
     def __init__(self, selectors: Mapping[str, RoleSelector]) -> None:
         self.selectors = dict(selectors)
+        # Strategies use a handful of confidence values, so each one's planners are looked up
+        # once; the bound keeps a planner that emits continuous confidences from growing it.
+        self._picked: dict[float, dict[str, Plugin | None]] = {}
+
+    def _pick(self, confidence: float) -> dict[str, Plugin | None]:
+        """The plugin each role selects at ``confidence`` (None in a gap)."""
+        picked = self._picked.get(confidence)
+        if picked is None:
+            picked = {role: s.select(confidence) for role, s in self.selectors.items()}
+            if len(self._picked) < 256:
+                self._picked[confidence] = picked
+        return picked
 
     def build(
         self, directive: StrategyDirective, ctx: FlowContext
     ) -> ExecutionCommandBatch | NotPlanned:
         """The directive's batch, or why there is none."""
         confidence = directive.confidence
+        picked = self._pick(confidence)
         for leg_index, leg in enumerate(directive.legs):
             for role in roles_for(leg):
-                if self.selectors[role].select(confidence) is None:
+                if picked[role] is None:
                     return NotPlanned(
                         f"confidence {confidence} of leg {leg_index} falls in a gap of "
                         f"{role} ranges ({self.selectors[role].describe()})"
@@ -84,7 +99,7 @@ class Aggregator:
         commands = []
         for leg_index, leg in enumerate(directive.legs):
             try:
-                planned = self._plan_leg(directive, leg, leg_index, ctx)
+                planned = self._plan_leg(directive, leg, leg_index, ctx, picked)
             except PlanError as exc:
                 return NotPlanned(f"leg {leg_index} ({leg.scope} {leg.symbol}): {exc}")
             if isinstance(planned, NotPlanned):
@@ -125,7 +140,12 @@ class Aggregator:
         )
 
     def _plan_leg(
-        self, directive: StrategyDirective, leg: LegDirective, leg_index: int, ctx: FlowContext
+        self,
+        directive: StrategyDirective,
+        leg: LegDirective,
+        leg_index: int,
+        ctx: FlowContext,
+        picked: Mapping[str, Plugin | None],
     ) -> tuple[LegContext, ExecutionPlan | None] | NotPlanned:
         plan: PlanView | None = None
         if leg.scope is LegScope.NEW_TRADE:
@@ -158,16 +178,12 @@ class Aggregator:
             direction=direction,
             plan=plan,
         )
-        confidence = directive.confidence
         roles = roles_for(leg)
-        selectors = self.selectors
+        # Selection (and the gap check in build) guarantees each role's plugin is of its role.
         if "entry_planner" in roles:
-            entry_planner = selectors["entry_planner"].select(confidence)
-            assert isinstance(entry_planner, EntryPlanner)
-            job.entry_plan = entry_planner.plan(job)
+            job.entry_plan = cast(EntryPlanner, picked["entry_planner"]).plan(job)
         if "exit_planner" in roles:
-            exit_planner = selectors["exit_planner"].select(confidence)
-            assert isinstance(exit_planner, ExitPlanner)
+            exit_planner = cast(ExitPlanner, picked["exit_planner"])
             job.exit_plan = exit_planner.plan(job)
             if job.exit_plan is None:
                 if roles is _EXIT_ONLY_ROLES:
@@ -178,12 +194,8 @@ class Aggregator:
             else:
                 check_exit_levels(job.exit_plan, direction, job.reference_price)
         if "size_planner" in roles:
-            size_planner = selectors["size_planner"].select(confidence)
-            assert isinstance(size_planner, SizePlanner)
-            job.size_plan = size_planner.plan(job)
+            job.size_plan = cast(SizePlanner, picked["size_planner"]).plan(job)
         execution_plan = None
         if "execution_planner" in roles:
-            execution_planner = selectors["execution_planner"].select(confidence)
-            assert isinstance(execution_planner, ExecutionPlanner)
-            execution_plan = execution_planner.plan(job)
+            execution_plan = cast(ExecutionPlanner, picked["execution_planner"]).plan(job)
         return job, execution_plan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -102,16 +103,33 @@ def compute_facts(
     NaN): a value never depends on later bars. A worker that looks ahead is refused with a
     PluginError naming it (``where``, with file and line from ``source``), the fact and the
     first bar that changes.
+
+    The arrays returned are the caller's alone: one the worker still holds, or views memory
+    it holds, is copied, so the worker cannot change an admitted fact afterwards.
     """
     label = f"{locate(source, where)} ({worker.plugin_name} {worker.name!r})"
-    n = len(next(iter(bars.values())))
     full = _compute(worker, bars, label)
+    _check_shapes(full, len(next(iter(bars.values()))), label)
+    _check_causal(worker, bars, full, label)
+    return {
+        (worker.name if key == "value" else f"{worker.name}.{key}"): values
+        for key, values in _unshared(full).items()
+    }
+
+
+def _check_shapes(full: Mapping[str, np.ndarray], n: int, label: str) -> None:
     for key, values in full.items():
         if values.shape != (n,):
             raise PluginError(
                 f"{label} returned {key!r} of shape {values.shape}; expected ({n},), one value "
                 f"per bar"
             )
+
+
+def _check_causal(
+    worker: ContextWorker, bars: Mapping[str, Bars], full: Mapping[str, np.ndarray], label: str
+) -> None:
+    n = len(next(iter(bars.values())))
     for k in _sample_points(n):
         partial = _compute(worker, _slice(bars, k), label)
         if set(partial) != set(full):
@@ -119,24 +137,73 @@ def compute_facts(
                 f"{label} returns facts {sorted(full)} on all {n} bars but {sorted(partial)} on "
                 f"the first {k}; a worker must return the same facts for any history"
             )
-        for key, values in full.items():
-            head = partial[key]
-            if head.shape != (k,):
-                raise PluginError(
-                    f"{label} returned {key!r} of shape {head.shape} for {k} bars; expected ({k},)"
-                )
-            same = np.isclose(head, values[:k], rtol=1e-9, atol=1e-12, equal_nan=True)
-            if not same.all():
-                bad = int(np.flatnonzero(~same)[0])
-                raise PluginError(
-                    f"{label} is not causal: fact {key!r} at bar {bad} is {values[bad]!r} with "
-                    f"all {n} bars but {head[bad]!r} when bars after {k - 1} are hidden, so it "
-                    f"reads later bars (look-ahead); refused"
-                )
-    return {
-        (worker.name if key == "value" else f"{worker.name}.{key}"): values
-        for key, values in full.items()
-    }
+        _compare_prefix(partial, full, k, n, label)
+        # Before the next, longer prefix is computed: two would be alive at once.
+        del partial
+
+
+def _compare_prefix(
+    partial: Mapping[str, np.ndarray], full: Mapping[str, np.ndarray], k: int, n: int, label: str
+) -> None:
+    for key, values in full.items():
+        head = partial[key]
+        if head.shape != (k,):
+            raise PluginError(
+                f"{label} returned {key!r} of shape {head.shape} for {k} bars; expected ({k},)"
+            )
+        bad = _first_difference(head, values)
+        if bad is not None:
+            raise PluginError(
+                f"{label} is not causal: fact {key!r} at bar {bad} is {values[bad]!r} with "
+                f"all {n} bars but {head[bad]!r} when bars after {k - 1} are hidden, so it "
+                f"reads later bars (look-ahead); refused"
+            )
+
+
+_BLOCK = 1 << 16
+
+
+def _first_difference(head: np.ndarray, values: np.ndarray) -> int | None:
+    """The first bar where ``head`` differs from the start of ``values`` by more than 1e-9
+    relative (NaN equal to NaN), or None.
+
+    Block by block and exactly first, the tolerance only for a block that is not identical: a
+    million-bar fact is checked without bars-long temporaries.
+    """
+    k = len(head)
+    for lo in range(0, k, _BLOCK):
+        hi = min(lo + _BLOCK, k)
+        a, b = head[lo:hi], values[lo:hi]
+        if np.array_equal(a, b, equal_nan=True):
+            continue
+        same = np.isclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+        if not same.all():
+            return lo + int(np.flatnonzero(~same)[0])
+    return None
+
+
+def _unshared(full: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``full``'s arrays (the dict is emptied), each copied unless nothing else refers to it or
+    to the arrays it views.
+
+    A worker that kept its result could change a fact after admission through it; a fresh
+    result is a bars-long array not worth copying. Reference counts tell them apart; the two
+    baselines are measured here, so they hold however the interpreter counts a local name.
+    """
+    probe = np.empty(1)
+    view = probe[:]
+    alone = sys.getrefcount(view)  # one local name
+    viewed = sys.getrefcount(probe)  # one local name and the view's base
+    owned: dict[str, np.ndarray] = {}
+    for key in list(full):
+        array = full.pop(key)
+        shared = sys.getrefcount(array) > alone
+        base = array.base
+        while base is not None and not shared:
+            shared = not isinstance(base, np.ndarray) or sys.getrefcount(base) > viewed
+            base = None if shared else base.base
+        owned[key] = array.copy() if shared else array
+    return owned
 
 
 def add_context(
@@ -154,7 +221,7 @@ def add_context(
         worker = instantiate("context_worker", spec, where)
         assert isinstance(worker, ContextWorker)
         for name, values in compute_facts(worker, bars, where, spec.source_map).items():
-            cache.add_fact(name, values, producer=worker.name)
+            cache.add_fact(name, values, producer=worker.name, owned=True)
         workers.append(worker)
     return workers
 
@@ -207,17 +274,21 @@ def build_strategy(
     bars: Mapping[str, Bars],
     ctx: FlowContext,
     worker: ExecutionWorker,
+    warmup: int | None = None,
 ) -> StrategyFlow:
     """Wire one strategy's workforce from its blueprint: facts, detectors, planner, planners.
 
     Sets ``ctx.bar_seconds``, runs every plugin's ``setup`` hook, computes the planner's
-    schedule fire bars, and keeps the first ``data.warmup_bars`` bars of the data flow-free.
+    schedule fire bars, and keeps the first ``warmup`` bars of the data flow-free: the bars
+    actually put before the start (``backtest.engine.warmup_of``), by default
+    ``data.warmup_bars``.
     """
     wf = blueprint.workforce
     primary = next(iter(bars.values()))
     ctx.bar_seconds = primary.timeframe_seconds or 60
     n = len(primary)
-    warmup = blueprint.data.warmup_bars
+    if warmup is None:
+        warmup = blueprint.data.warmup_bars
     if warmup >= n:
         raise ConfigError(
             f"data.warmup_bars: {warmup} leaves no bar to trade; the data has {n} bars"

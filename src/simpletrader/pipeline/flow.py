@@ -29,6 +29,7 @@ from simpletrader.plugins.base import (
 )
 
 _NEVER = 1 << 62
+_ORIGIN_PREFIX = {OriginType.TICK: "TCK", OriginType.SCHEDULE: "SCH", OriginType.NEWS: "NWS"}
 
 
 def _extend(found: list[object] | None, result: object) -> list[object]:
@@ -185,8 +186,7 @@ class StrategyFlow:
         ctx = self.ctx
         self.flows += 1
         at = ctx.clock.now_ns()
-        prefix = {OriginType.TICK: "TCK", OriginType.SCHEDULE: "SCH", OriginType.NEWS: "NWS"}
-        origin = Origin(id=ctx.new_id(prefix[origin_type]), type=origin_type)
+        origin = Origin(id=ctx.new_id(_ORIGIN_PREFIX[origin_type]), type=origin_type)
         record = self.worker.record
         cache = ctx.cache
         cache.origin, cache.signals, cache.risks = origin, signals, risks

@@ -2,9 +2,10 @@
 
 A run's figures are those of :attr:`simpletrader.backtest.result.Result.metrics` (same
 conventions: simple bar-to-bar returns, risk-free 0, annualised with the data's own calendar),
-with NaN where the backtest reports None, so a table column stays numeric. A walk-forward's
-stitched out-of-sample curve has no single run behind it: :func:`curve_metrics` computes the same
-figures from the curve with the backtest's own helpers.
+with NaN where the backtest reports None, so a table column stays numeric. Like the backtest's,
+they cover the traded bars, warm-up left out: a walk-forward window's figures are its own bars'.
+A walk-forward's stitched out-of-sample curve has no single run behind it: :func:`curve_metrics`
+computes the same figures from the curve with the backtest's own helpers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ METRICS: tuple[str, ...] = ("total_return", "sharpe", "max_drawdown", "trades", 
 
 
 def run_metrics(run: BacktestRun) -> dict[str, float | int]:
-    """:data:`METRICS` of a finished run, as the backtest's metrics report them."""
+    """:data:`METRICS` of a finished run, as the backtest's metrics report them: over its traded
+    bars, warm-up left out."""
     from simpletrader.backtest.result import Result
 
     metrics = Result(run).metrics

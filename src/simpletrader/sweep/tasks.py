@@ -18,6 +18,7 @@ import numpy as np
 
 from simpletrader.backtest.engine import run_backtest
 from simpletrader.config.blueprint import Blueprint
+from simpletrader.core.clock import ns_to_datetime
 from simpletrader.data.bars import Bars
 from simpletrader.data.instruments import Instrument
 from simpletrader.sweep.metrics import METRICS, run_metrics
@@ -35,8 +36,13 @@ class SweepTask:
     """One backtest of a sweep.
 
     ``run`` numbers the task in grid order; ``labels`` (symbol, walk-forward window) and
-    ``params`` ({path: value}) are copied into the row; ``window`` restricts the run to bars
-    ``[lo, hi)`` of its market; ``keep_equity`` adds the equity curve to the row as ``equity``.
+    ``params`` ({path: value}) are copied into the row; ``keep_equity`` adds the equity curve to
+    the row as ``equity``.
+
+    ``window`` restricts the run to bars ``[lo, hi)`` of its market, with the ``warmup`` bars
+    before ``lo`` in front as warm-up: the plain backtest of the window's dates, starting at bar
+    ``lo``. Without a window the run is the blueprint's own. Either way the row (metrics,
+    ``bars``, ``equity``) is what the backtest reports: its traded bars, warm-up left out.
     """
 
     run: int
@@ -45,6 +51,7 @@ class SweepTask:
     params: Mapping[str, Any]
     labels: Mapping[str, Any] = field(default_factory=dict)
     window: tuple[int, int] | None = None
+    warmup: int = 0
     keep_equity: bool = False
 
 
@@ -83,15 +90,19 @@ def execute(task: SweepTask, market: Market) -> Row:
     started = time.perf_counter()
     row: Row = {"run": task.run, **task.labels, **task.params}
     try:
+        start = None
         if task.window is not None:
-            market = slice_market(market, *task.window)
-        run = run_backtest(task.blueprint, market=market)
+            lo, hi = task.window
+            # The bars before the window's first are its warm-up, as before a backtest's start.
+            start = ns_to_datetime(int(next(iter(market[0].values())).timestamps[lo])).isoformat()
+            market = slice_market(market, lo - task.warmup, hi)
+        run = run_backtest(task.blueprint, market=market, start=start, keep_journal=False)
         row.update(run_metrics(run))
         row["bars"] = run.n_bars
         row["run_hash"] = run.run_hash
         row["error"] = None
         if task.keep_equity:
-            row["equity"] = np.array(run.ledger.equity_curve, dtype=np.float64)
+            row["equity"] = np.array(run.equity_curve, dtype=np.float64)
     except Exception as exc:
         logger.debug("sweep run %d failed", task.run, exc_info=True)
         row.update(error_fields(exc))

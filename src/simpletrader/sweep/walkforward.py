@@ -4,9 +4,14 @@ The period is cut into rolling windows: train ``[a, b)`` then test ``[b, c)``, e
 starting one test length later, so the test windows tile the data after the first training
 window (the last one ends with the data, so it may be shorter). On every window the whole grid
 runs on the training bars; the best point by the sort metric (ties: grid order) then runs on the
-test bars. Each run starts flat with the starting cash on its own bars, so indicators warm up
-inside the window. The test windows' equity curves, chained (each starts where the previous
-ended), give the stitched out-of-sample summary.
+test bars. Each run starts flat with the starting cash, with up to ``data.warmup_bars`` bars from
+before its window in front as warm-up, as a plain backtest has them before its ``start``: workers
+(indicators) see them, the strategy trades only inside the window, and the run's figures, ``bars``
+and equity curve cover the window's bars alone. A window with less history before it (the first
+one, unless ``data.start`` leaves bars before it) gets the bars there are. The period begins at
+``data.start``: the bars loaded before it are warm-up, never part of a window. The test windows'
+equity curves, chained (each starts where the previous ended), give the stitched out-of-sample
+summary.
 
 Lengths are bar counts (``500``) or calendar spans: ``2y`` years, ``6m`` months, ``3w`` weeks,
 ``10d`` days, ``12h`` hours, ``30min`` minutes; train and test use the same kind.
@@ -25,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from simpletrader.backtest.engine import warmup_of
+from simpletrader.config.blueprint import Blueprint
 from simpletrader.core.clock import ns_to_datetime
 from simpletrader.core.errors import ConfigError
 from simpletrader.sweep.api import Progress, RowCollector, SweepInterrupted
@@ -130,13 +137,16 @@ def split_windows(
 @dataclass(frozen=True, slots=True)
 class WalkForwardResult:
     """``windows``: one row per (symbol,) window with its dates, the chosen parameters, their
-    training score ``train_<sort>`` and their out-of-sample metrics, ``run_hash`` and ``error``.
-    ``oos``: the stitched out-of-sample summary, one row per symbol. ``train``: every training
-    run (a sweep table with a ``window`` column)."""
+    training score ``train_<sort>`` and their out-of-sample metrics, ``bars``, ``run_hash`` and
+    ``error``. ``oos``: the stitched out-of-sample summary, one row per symbol. ``train``: every
+    training run (a sweep table with a ``window`` column). ``equity``: the stitched
+    out-of-sample equity curve, one row per test bar (``window``, ``timestamp`` UTC, ``equity``
+    at its close), per symbol."""
 
     windows: pd.DataFrame
     oos: pd.DataFrame
     train: pd.DataFrame
+    equity: pd.DataFrame
 
 
 def walk_forward(
@@ -197,7 +207,7 @@ def walk_forward(
     windows: dict[str | None, list[Window]] = {}
     for symbol, variants in by_symbol.items():
         market = markets[market_key(variants[0].blueprint)]
-        windows[symbol] = _windows_of(market, train_len, test_len)
+        windows[symbol] = _windows_of(market, variants[0].blueprint, train_len, test_len)
 
     train_tasks: list[SweepTask] = []
     for symbol, variants in by_symbol.items():
@@ -211,6 +221,7 @@ def walk_forward(
                         dict(variant.point),
                         {**_labels(symbol, window.index), "point": k},
                         (window.train_start, window.test_start),
+                        _warmup(variant.blueprint, window.train_start),
                     )
                 )
     n_windows = sum(len(w) for w in windows.values())
@@ -237,6 +248,7 @@ def walk_forward(
                             dict(variant.point),
                             {**_labels(symbol, window.index), "point": chosen},
                             (window.test_start, window.test_end),
+                            _warmup(variant.blueprint, window.test_start),
                             keep_equity=True,
                         )
                     )
@@ -254,27 +266,50 @@ def walk_forward(
     windows_frame = _windows_frame(
         plan.labels, plan.paths, sort, windows, markets, by_symbol, train_rows, test_rows
     )
-    oos = _stitched(plan.labels, windows, markets, by_symbol, test_rows)
+    oos, equity = _stitched(plan.labels, windows, markets, by_symbol, test_rows)
     if out_path is not None:
         _write_table(windows_frame, out_path)
         _write_table(train_frame, out_path.with_name(f"{out_path.stem}.train{out_path.suffix}"))
-    return WalkForwardResult(windows_frame, oos, train_frame)
+    return WalkForwardResult(windows_frame, oos, train_frame, equity)
 
 
 def _labels(symbol: str | None, window: int) -> dict[str, Any]:
     return {"window": window} if symbol is None else {"symbol": symbol, "window": window}
 
 
-def _windows_of(market: Market, train: WindowLength, test: WindowLength) -> list[Window]:
+def _history(market: Market, blueprint: Blueprint) -> int:
+    """The bars loaded before ``data.start``: the warm-up ``load_market_data`` put in front of
+    the period, which no window may trade."""
+    if blueprint.data.start is None:
+        return 0
+    return warmup_of(blueprint, next(iter(market[0].values())))
+
+
+def _warmup(blueprint: Blueprint, window_start: int) -> int:
+    """Warm-up bars of a window starting at bar ``window_start``: ``data.warmup_bars``, or the
+    bars there are before it."""
+    return min(blueprint.data.warmup_bars, window_start)
+
+
+def _windows_of(
+    market: Market, blueprint: Blueprint, train: WindowLength, test: WindowLength
+) -> list[Window]:
     primary = next(iter(market[0].values()))
-    found = split_windows(primary.timestamps, train, test, primary.timeframe_seconds)
+    history = _history(market, blueprint)
+    stamps = primary.timestamps[history:]
+    n = len(stamps)
+    found = [
+        Window(w.index, w.train_start + history, w.test_start + history, w.test_end + history)
+        for w in (split_windows(stamps, train, test, primary.timeframe_seconds) if n else ())
+    ]
     if not found:
-        n = len(primary)
-        first = ns_to_datetime(int(primary.timestamps[0])).date()
-        last = ns_to_datetime(int(primary.timestamps[-1])).date()
+        span = ""
+        if n:
+            first = ns_to_datetime(int(stamps[0])).date()
+            span = f" ({first} .. {ns_to_datetime(int(stamps[-1])).date()})"
         raise ConfigError(
-            f"walk-forward: {primary.source} has {n} bars ({first} .. {last}), too few for one "
-            f"training window followed by one test window; shorten them"
+            f"walk-forward: {primary.source} has {n} bars{span}, too few for one training "
+            f"window followed by one test window; shorten them"
         )
     return found
 
@@ -355,10 +390,12 @@ def _stitched(
     markets: Mapping[str, Market],
     by_symbol: Mapping[str | None, Sequence[Variant]],
     test_rows: Sequence[Row],
-) -> pd.DataFrame:
-    """Per symbol: the test windows' equity curves chained, and their metrics."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per symbol: the test windows' equity curves chained, and their metrics; the chained
+    curves, one row per bar."""
     tested = {(r.get("symbol"), int(r["window"])): r for r in test_rows}
     out = []
+    curves: list[pd.DataFrame] = []
     for symbol, variants in by_symbol.items():
         blueprint = variants[0].blueprint
         cash = float(blueprint.account.starting_cash)
@@ -366,6 +403,7 @@ def _stitched(
         level = cash
         pieces: list[npt.NDArray[np.float64]] = []
         stamps: list[npt.NDArray[np.int64]] = []
+        numbers: list[npt.NDArray[np.int64]] = []
         trades = 0
         failed = 0
         for window in windows[symbol]:
@@ -376,6 +414,7 @@ def _stitched(
             curve = np.asarray(row["equity"], dtype=np.float64) / cash * level
             pieces.append(curve)
             stamps.append(primary.timestamps[window.test_start : window.test_end])
+            numbers.append(np.full(len(curve), window.index, dtype=np.int64))
             level = float(curve[-1])
             trades += int(row["trades"])
         summary: Row = {"symbol": symbol} if labels else {}
@@ -386,9 +425,23 @@ def _stitched(
             summary["start"] = ns_to_datetime(int(ts[0])).isoformat()
             summary["end"] = ns_to_datetime(int(ts[-1])).isoformat()
             summary.update(curve_metrics(equity, ts, cash, trades))
+            curve_frame = pd.DataFrame(
+                {
+                    "window": np.concatenate(numbers),
+                    "timestamp": pd.to_datetime(ts, utc=True),
+                    "equity": equity,
+                }
+            )
+            if labels:
+                curve_frame.insert(0, "symbol", symbol)
+            curves.append(curve_frame)
         else:
             summary.update(dict.fromkeys(("start", "end"), None))
             summary.update(dict.fromkeys(METRICS, math.nan))
         out.append(summary)
     cols = [*labels, "windows", "failed_windows", "start", "end", *METRICS]
-    return _frame(out, cols)
+    curve_cols = [*labels, "window", "timestamp", "equity"]
+    equity_frame = (
+        pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=curve_cols)
+    )
+    return _frame(out, cols), equity_frame

@@ -62,6 +62,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 _BPS = Decimal("0.0001")
 _FEE_QUANTUM = Decimal("0.00000001")
+_NO_FEE = Decimal(0).quantize(_FEE_QUANTUM)
 _NS_PER_DAY = 86_400 * 1_000_000_000
 NEVER_NS = 2**62
 """``next_charge_ns`` when no borrow charge is due (beyond any real timestamp)."""
@@ -107,6 +108,8 @@ class CostModel:
 
     def fee(self, quantity: Decimal, price: Decimal, multiplier: Decimal) -> Decimal:
         """The fee of one fill."""
+        if not (self.fee_bps or self.fee_per_unit or self.fee_minimum):
+            return _NO_FEE  # one shared zero, not a new Decimal kept by every fill record
         raw = quantity * price * multiplier * self.fee_bps * _BPS + quantity * self.fee_per_unit
         return max(raw, self.fee_minimum).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
 
