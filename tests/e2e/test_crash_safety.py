@@ -26,13 +26,17 @@ ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "src" / "simpletrader" / "examples" / "sma_cross_goog.yaml"
 BENCH = ROOT / "benchmarks" / "sma_cross_bench.yaml"
 
-# Killed from inside at the 20th fill: entries of that bar are appended but not committed.
+# Killed from inside at the 20th fill, committing every bar (as a live run does): entries of
+# that bar are appended but not committed.
 KILL_AT_FILL = """
 import os, signal, sys
 from simpletrader.backtest.engine import run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.core.event_bus import EventBus
 from simpletrader.journal.events import OrderFilled
+from simpletrader.ledger.store import writer
+
+writer.COMMIT_SECONDS = 0.0
 
 fills = 0
 
@@ -47,26 +51,27 @@ bus.subscribe(OrderFilled, on_fill)
 run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2], bus=bus)
 """
 
-# Killed inside SQLite's transaction: after the 3rd row of the bar that holds entry 300.
+# Killed inside SQLite's transaction: after the 3rd bar (row) of the 8th batch of bars, with
+# batches of at least 40 entries (the first batch is the first bar alone).
 KILL_MID_TRANSACTION = """
 import os, signal, sys
 from simpletrader.backtest.engine import run_backtest
 from simpletrader.config.loader import load_blueprint
-from simpletrader.ledger.store import sqlite as store_sqlite
+from simpletrader.ledger.store import sqlite as store_sqlite, writer
 
+writer.COMMIT_SECONDS = float("inf")
+writer.COMMIT_ENTRIES = 40
 connect = store_sqlite.Store._connect
-rows = {"n": 0, "armed": False, "in_bar": 0}
+rows = {"batches": 0, "in_batch": 0}
 
 def trace(statement):
-    if statement.startswith("INSERT INTO entries"):
-        rows["n"] += 1
-        rows["in_bar"] += 1
-        if rows["n"] >= 300 and rows["in_bar"] == 1:
-            rows["armed"] = True
-        if rows["armed"] and rows["in_bar"] == 3:
+    if statement.startswith("INSERT INTO bars"):
+        rows["in_batch"] += 1
+        if rows["batches"] == 7 and rows["in_batch"] == 3:
             os.kill(os.getpid(), signal.SIGKILL)
-    elif statement == "COMMIT":
-        rows["in_bar"] = 0
+    elif statement == "COMMIT" and rows["in_batch"]:
+        rows["batches"] += 1
+        rows["in_batch"] = 0
 
 def traced(self, create):
     conn = connect(self, create)
@@ -164,7 +169,7 @@ def test_a_run_killed_inside_a_bar_transaction_leaves_none_of_that_bar(
     result = run_child(KILL_MID_TRANSACTION, str(EXAMPLE), str(path))
     assert result.returncode == -signal.SIGKILL, result.stderr
     kept = check_killed_store(path, complete)
-    assert kept >= 299  # every bar before the torn one
+    assert kept >= 1 + 6 * 40  # every batch before the torn one
 
 
 def test_a_store_killed_from_outside_opens_cleanly_and_takes_the_next_run(

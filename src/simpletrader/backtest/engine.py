@@ -294,7 +294,8 @@ def run_backtest(
     whole; its bars before ``start`` (else ``data.start``) are the warm-up, as if loaded here.
 
     With ``store`` (a SQLite file, created if absent) the run is recorded there as it goes:
-    one transaction per bar that appended journal entries, then its headline figures.
+    whole bars, committed together at least every quarter second (so a killed run keeps an
+    exact prefix of its bars), then its headline figures.
     ``keep_journal=False`` keeps only the journal's hash in memory (the store, if any, still
     has every entry): for callers that never read the entries back.
     """

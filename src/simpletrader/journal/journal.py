@@ -6,7 +6,7 @@ the end of each bar that appended any; the serialised lines feed the running ``r
 are kept as zlib-compressed chunks, so memory grows with activity, not bars. Full chunks are
 hashed and compressed on a background thread (:mod:`simpletrader.journal.background`); reading
 the hash or the lines waits for it. A sink (the SQLite store) receives each active bar's entries
-as one :class:`JournalBar`, so it can commit one transaction per bar.
+as one :class:`JournalBar`, so it never commits part of a bar.
 """
 
 from __future__ import annotations
