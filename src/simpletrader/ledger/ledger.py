@@ -268,6 +268,10 @@ class Ledger:
             return
         segment = self.equity_curve[start:stop]
         segment.fill(self._cash_f)
+        if not self._held:  # flat: the equity is the cash on every bar
+            self._equity = self._cash_f
+            self._peak = max(self._peak, self._cash_f)
+            return
         for symbol, units in self._held.items():
             segment += units * self._close_arrays[symbol][start:stop]
         self._equity = float(segment[-1])
