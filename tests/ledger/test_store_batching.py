@@ -61,29 +61,6 @@ store_sqlite.Store._connect = traced
 run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2])
 """
 
-# Killed between bars, at the 20th fill, by a run that commits every bar.
-KILL_PER_BAR_AT_FILL = """
-import os, signal, sys
-from simpletrader.backtest.engine import run_backtest
-from simpletrader.config.loader import load_blueprint
-from simpletrader.core.event_bus import EventBus
-from simpletrader.journal.events import OrderFilled
-from simpletrader.ledger.store import writer
-
-writer.COMMIT_SECONDS = 0.0
-fills = 0
-
-def on_fill(event):
-    global fills
-    fills += 1
-    if fills == 20:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-bus = EventBus()
-bus.subscribe(OrderFilled, on_fill)
-run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2], bus=bus)
-"""
-
 
 def run_child(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -148,22 +125,12 @@ def test_a_run_killed_inside_a_batch_keeps_exactly_the_batches_before(
     assert result.returncode == -signal.SIGKILL, result.stderr
     kept = kept_prefix(path, complete)
     assert kept == sum(transactions(bar_sizes(complete), BATCH)[:4])
+    # Committing every bar instead: tests/e2e/test_crash_safety.py kills one mid-bar.
     # The store takes the next run.
     rerun = run_backtest(load_blueprint(EXAMPLE), store=path)
     with Store(path) as store:
         assert store.run(rerun.run_id).status is RunStatus.FINISHED
         assert store.verify(rerun.run_id).ok
-
-
-def test_a_run_committing_every_bar_loses_only_the_bar_in_progress(
-    tmp_path: Path, complete: BacktestRun
-) -> None:
-    path = tmp_path / "killed.db"
-    result = run_child(KILL_PER_BAR_AT_FILL, str(EXAMPLE), str(path))
-    assert result.returncode == -signal.SIGKILL, result.stderr
-    kept = kept_prefix(path, complete)
-    kinds = [kind for _, kind, _ in complete.journal.lines()]
-    assert kinds[:kept].count("order_filled") == 19
 
 
 @pytest.mark.parametrize(
