@@ -100,6 +100,8 @@ def test_json_summary_has_the_documented_schema(
     assert isinstance(summary["trades"], int)
     assert summary["final_equity"] > 0
     assert len(summary["run_hash"]) == 32
+    assert isinstance(summary["engine_seconds"], float)
+    assert summary["engine_seconds"] > 0
     assert summary["start"] == "2004-08-19T00:00:00+00:00"
     assert summary["end"] == "2013-03-01T00:00:00+00:00"
     assert summary["orders"] == summary["fills"] == 2 * summary["trades"] + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -108,7 +109,8 @@ class BacktestRun:
     ``bars`` and the ledger's equity curve cover every bar the run loaded, its ``warmup`` bars
     in front: bars context workers saw but the strategy did not trade on (no flow ran). The
     figures here (``n_bars``, ``start``, ``end``, ``equity_curve``) describe the traded period,
-    the bars from ``warmup`` on, as every report does.
+    the bars from ``warmup`` on, as every report does. ``engine_seconds`` is the wall time of
+    the run itself: from the loaded data to the run's hash (bootstrap, every bar, the journal).
     """
 
     blueprint: Blueprint
@@ -124,6 +126,7 @@ class BacktestRun:
     batch_log: BatchLog = field(default_factory=BatchLog)
     open_batches: tuple[ExecutionCommandBatch, ...] = ()
     warmup: int = 0
+    engine_seconds: float = 0.0
 
     @property
     def n_bars(self) -> int:
@@ -303,6 +306,7 @@ def run_backtest(
     bars, instruments, sources = market or load_market_data(
         blueprint, base_dir, data_overrides, start, end
     )
+    started = time.perf_counter()
     seed = blueprint.seed if seed is None else seed
     bus = bus if bus is not None else EventBus()
     batch_log = BatchLog()
@@ -380,6 +384,7 @@ def run_backtest(
     if recorder is not None:
         recorder.finish(journal.run_hash, len(journal), headline_figures(ledger, len(journal)))
 
+    run_hash = journal.run_hash  # waits for the journal's background work: part of the run
     return BacktestRun(
         blueprint=blueprint,
         run_id=run_id,
@@ -388,12 +393,13 @@ def run_backtest(
         instruments=instruments,
         ledger=ledger,
         journal=journal,
-        run_hash=journal.run_hash,
+        run_hash=run_hash,
         flows=flow.flows,
         data_sources=sources,
         batch_log=batch_log,
         open_batches=tuple(b.batch for b in worker.coordinator.active.values()),
         warmup=warmup,
+        engine_seconds=time.perf_counter() - started,
     )
 
 

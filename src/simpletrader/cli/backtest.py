@@ -206,6 +206,8 @@ def backtest(
         err.print("interrupted")
         raise typer.Exit(130) from None
     if summary is not None:
+        # Wall time, so not in Result.summary(), which identical runs give identically.
+        summary["engine_seconds"] = round(result.run.engine_seconds, 3)
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     if quiet:
