@@ -94,7 +94,7 @@ def test_a_trade_plan_is_explained_by_its_opening_and_closing_chains(
     scopes = [n.data["command"]["scope"] for n in explanation.nodes() if n.kind == "command"]
     assert scopes == ["NEW_TRADE", "CLOSE_EXISTING"]
     plan = run.ledger.plans[plan_id]
-    assert ids_of(explanation.nodes(), "group") == plan.group_ids
+    assert ids_of(explanation.nodes(), "group") == list(plan.group_ids)
 
 
 @pytest.mark.parametrize("prefix", ["BAT", "STR", "EXC", "EXG", "ENT", "SIZ", "EXP", "TCK"])

@@ -383,6 +383,7 @@ def run_backtest(
         gc.unfreeze()
     if recorder is not None:
         recorder.finish(journal.run_hash, len(journal), headline_figures(ledger, len(journal)))
+    cache.release()
 
     run_hash = journal.run_hash  # waits for the journal's background work: part of the run
     return BacktestRun(

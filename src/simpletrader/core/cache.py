@@ -71,6 +71,15 @@ class StrategyCache:
         self.signals: tuple[Signal, ...] = ()
         self.risks: tuple[Risk, ...] = ()
 
+    def release(self) -> None:
+        """Forget the facts once the run is over (reading one afterwards is an unknown fact).
+
+        The engine's parts refer to one another (worker, coordinator, venue), so they outlive a
+        run until the garbage collector meets them; the facts, a float per bar each, need not.
+        """
+        self._facts.clear()
+        self._fact_arrays.clear()
+
     def add_fact(
         self, name: str, values: np.ndarray, producer: str | None = None, *, owned: bool = False
     ) -> None:

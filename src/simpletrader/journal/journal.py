@@ -154,8 +154,9 @@ class Journal:
         seq = self._seq
         if seq == self._bar_mark:
             return
-        self._mark_bars.append(bar)
-        self._mark_seqs.append(seq)
+        if self._keep or self._reader is not None:  # only bar_events reads them, via lines()
+            self._mark_bars.append(bar)
+            self._mark_seqs.append(seq)
         if self._sinks:
             events = self._pending
             first = seq - len(events) + 1

@@ -32,6 +32,7 @@ from simpletrader.journal.events import (
 )
 from simpletrader.ledger.records import (
     ZERO,
+    DecimalPool,
     FillRecord,
     GroupRecord,
     OrderRecord,
@@ -69,6 +70,7 @@ class Ledger:
         self._equity = float(starting_cash)
         self._peak = float(starting_cash)
         self._apply: dict[type, Callable[[Any], None]] = self._handlers()
+        self._pool = DecimalPool()
 
     def _handlers(self) -> dict[type, Callable[[Any], None]]:
         """Every registered event type mapped to its ``_on_<kind>`` handler (or ignored).
@@ -157,10 +159,11 @@ class Ledger:
             e.batch_id,
             e.role,
             e.algorithm,
-            e.target_quantity,
+            self._pool(e.target_quantity),
             e.at,
         )
-        self.plans[e.trade_plan_id].group_ids.append(e.group_id)
+        plan = self.plans[e.trade_plan_id]
+        plan.group_ids += (e.group_id,)
 
     def _on_group_status_changed(self, e: GroupStatusChanged) -> None:
         group = self.groups[e.group_id]
@@ -176,7 +179,7 @@ class Ledger:
             e.symbol,
             e.side,
             e.order_type,
-            e.quantity,
+            self._pool(e.quantity),
             e.limit_price,
             e.stop_price,
             e.time_in_force,
@@ -184,7 +187,8 @@ class Ledger:
             e.reduce_only,
             e.at,
         )
-        self.groups[e.group_id].order_ids.append(e.order_id)
+        group = self.groups[e.group_id]
+        group.order_ids += (e.order_id,)
 
     def _on_order_status_changed(self, e: OrderStatusChanged) -> None:
         self.orders[e.order_id].move(e.status, e.at, e.reason)
@@ -192,11 +196,13 @@ class Ledger:
     def _on_order_filled(self, e: OrderFilled) -> None:
         order = self.orders[e.order_id]
         group = self.groups[order.group_id]
+        pool = self._pool
+        # Prices are not pooled: each is mostly its own, and the fill's object is shared already.
+        quantity, price, fee = pool(e.quantity), e.price, pool(e.fee)
         if e.order_quantity is not None:
             # An equity-fraction order is re-sized at fill; its group's target follows.
-            order.quantity = e.order_quantity
-            group.target_quantity = e.order_quantity
-        order.filled_quantity += e.quantity
+            order.quantity = group.target_quantity = pool(e.order_quantity)
+        order.filled_quantity = pool(order.filled_quantity + quantity)
         if order.filled_quantity > order.quantity:
             raise ExecutionError(
                 f"order {order.order_id} filled {order.filled_quantity} > quantity {order.quantity}"
@@ -207,14 +213,14 @@ class Ledger:
             else OrderStatus.PARTIALLY_FILLED
         )
         order.move(status, e.at)
-        group.filled_quantity += e.quantity
+        group.filled_quantity = pool(group.filled_quantity + quantity)
         plan = self.plans[group.trade_plan_id]
-        signed = e.quantity if order.side == "BUY" else -e.quantity
+        signed = quantity if order.side == "BUY" else -quantity
         multiplier = self._multipliers.get(order.symbol, Decimal(1))
-        realized = plan.apply_fill(signed, e.price, e.fee, multiplier, e.at)
+        realized = plan.apply_fill(signed, price, fee, multiplier, e.at, pool)
         self.realized_pnl += realized
-        self.fees += e.fee
-        self.cash -= signed * e.price * multiplier + e.fee
+        self.fees += fee
+        self.cash -= signed * price * multiplier + fee
         net = self.positions.get(order.symbol, ZERO) + signed
         self.positions[order.symbol] = net
         self._cash_f = float(self.cash)
@@ -223,9 +229,7 @@ class Ledger:
         else:
             self._held[order.symbol] = float(net * multiplier)
         self.fills.append(
-            FillRecord(
-                e.fill_id, e.order_id, e.quantity, e.price, e.fee, e.fee_asset, e.liquidity, e.at
-            )
+            FillRecord(e.fill_id, e.order_id, quantity, price, fee, e.fee_asset, e.liquidity, e.at)
         )
 
     def _on_order_replaced(self, e: OrderReplaced) -> None:

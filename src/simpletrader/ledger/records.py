@@ -26,6 +26,31 @@ from simpletrader.dtos import ExecutionGroup, Fill, Order, TradePlan
 
 ZERO = Decimal(0)
 
+
+class DecimalPool:
+    """Hands out one shared Decimal per distinct amount.
+
+    A long run's records hold the same few quantities, prices and fees over and over, at about
+    100 bytes a Decimal: sharing them keeps memory flat-ish in the number of fills. A value
+    keeps its exact form: an equal one written otherwise (``998.0`` for ``998``) is not
+    replaced.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        # Keyed by the Decimals themselves (no key strings to keep): equal values share a key.
+        self._values: dict[Decimal, Decimal] = {}
+
+    def __call__(self, value: Decimal) -> Decimal:
+        known = self._values.setdefault(value, value)
+        if known is value or str(known) == str(value):
+            return known
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
 TERMINAL_GROUP_STATUSES = frozenset(
     {
         GroupStatus.COMPLETED,
@@ -89,7 +114,7 @@ class TradePlanRecord:
         self.carry_costs = ZERO  # borrow on shorts: journaled CostAccrued entries
         self.stop_loss: Decimal | None = None
         self.take_profit: Decimal | None = None
-        self.group_ids: list[str] = []
+        self.group_ids: tuple[str, ...] = ()  # a tuple is half a list's size; few groups
         # For trade statistics: first entry and last exit, and the traded volumes both ways.
         self.entry_at: int | None = None
         self.entry_price: Decimal | None = None
@@ -101,9 +126,18 @@ class TradePlanRecord:
         self.value_out = ZERO
 
     def apply_fill(
-        self, signed_qty: Decimal, price: Decimal, fee: Decimal, multiplier: Decimal, at: int
+        self,
+        signed_qty: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        multiplier: Decimal,
+        at: int,
+        pool: DecimalPool | None = None,
     ) -> Decimal:
-        """Update net, average price and realized P&L; return the realized P&L of this fill."""
+        """Update net, average price and realized P&L; return the realized P&L of this fill.
+
+        With a ``pool``, the amounts that repeat across plans (net, traded quantities, fees)
+        are shared values from it."""
         net = self.net
         realized = ZERO
         qty = abs(signed_qty)
@@ -130,6 +164,10 @@ class TradePlanRecord:
                 self.average_price = ZERO
         self.realized_pnl += realized
         self.fees += fee
+        if pool is not None:
+            self.net = pool(self.net)
+            self.traded_in, self.traded_out = pool(self.traded_in), pool(self.traded_out)
+            self.fees = pool(self.fees)
         return realized
 
     def unrealized_pnl(self, price: Decimal, multiplier: Decimal = Decimal(1)) -> Decimal:
@@ -186,7 +224,7 @@ class GroupRecord:
         self.status = GroupStatus.PENDING
         self.failure_reason: str | None = None
         self.filled_quantity = ZERO
-        self.order_ids: list[str] = []
+        self.order_ids: tuple[str, ...] = ()
         self.created_at = at
         self.updated_at = at
 
