@@ -51,6 +51,7 @@ class DecimalPool:
     def __len__(self) -> int:
         return len(self._values)
 
+
 TERMINAL_GROUP_STATUSES = frozenset(
     {
         GroupStatus.COMPLETED,
@@ -250,7 +251,7 @@ class GroupRecord:
 
 class OrderRecord:
     __slots__ = (
-        "client_order_id",
+        "_client",
         "created_at",
         "expire_at",
         "filled_quantity",
@@ -286,7 +287,10 @@ class OrderRecord:
         at: int,
     ) -> None:
         self.order_id = order_id
-        self.client_order_id = client_order_id
+        # ``<group id>-<n>``, as the worker makes them, is kept as n: one string fewer per order.
+        head, _, n = client_order_id.rpartition("-")
+        numbered = head == group_id and n.isascii() and n.isdigit() and str(int(n)) == n
+        self._client: int | str = int(n) if numbered else client_order_id
         self.group_id = group_id
         self.symbol = symbol
         self.side = side
@@ -302,6 +306,11 @@ class OrderRecord:
         self.filled_quantity = ZERO
         self.created_at = at
         self.updated_at = at
+
+    @property
+    def client_order_id(self) -> str:
+        client = self._client
+        return client if isinstance(client, str) else f"{self.group_id}-{client}"
 
     def move(self, status: OrderStatus, at: int, reason: str | None = None) -> None:
         check_order_transition(self.status, status, self.order_id)
