@@ -104,10 +104,9 @@ class Journal:
 
     def __init__(self, chunk_size: int = 4096, *, keep_entries: bool = True) -> None:
         # False: a run nobody will read back (a CLI summary, a sweep row) keeps only the hash,
-        # which spares the compressed copy's memory and the time to compress it. Its chunks
-        # need only be worth one hash update, so events (and the DTOs they hold) wait less.
+        # which spares the compressed copy's memory and the time to compress it.
         self._keep = keep_entries
-        self._chunk_size = chunk_size if keep_entries else min(chunk_size, 512)
+        self._chunk_size = chunk_size
         self._pending: list[ev.JournalEvent] = []
         # Serialised lines not handed to the worker yet; the first ``_hashed`` are hashed.
         self._buffer: list[bytes] = []
