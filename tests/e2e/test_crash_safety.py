@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from child_runs import run_child
 from simpletrader.backtest.engine import BacktestRun, run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.journal.explain import explain
@@ -104,17 +105,6 @@ bus.subscribe(OrderFilled, on_fill)
 blueprint = load_blueprint(sys.argv[1])
 run_backtest(blueprint, store=sys.argv[2], bus=bus, data_overrides=(sys.argv[3],))
 """
-
-
-def run_child(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
-import sys
 from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from child_runs import run_child
 from simpletrader.backtest.engine import BacktestRun, load_market_data, run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.core.errors import StoreError
@@ -60,17 +59,6 @@ def traced(self, create):
 store_sqlite.Store._connect = traced
 run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2])
 """
-
-
-def run_child(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 @pytest.fixture(scope="module")
