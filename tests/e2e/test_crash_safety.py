@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from child_runs import run_child
+from crash_kit import check_killed_store, run_child
 from simpletrader.backtest.engine import BacktestRun, run_backtest
 from simpletrader.config.loader import load_blueprint
-from simpletrader.journal.explain import explain
 from simpletrader.ledger.store import RunStatus, Store
 
 ROOT = Path(__file__).parents[2]
@@ -111,32 +110,6 @@ run_backtest(blueprint, store=sys.argv[2], bus=bus, data_overrides=(sys.argv[3],
 def complete() -> BacktestRun:
     """The same run, not killed: what every committed prefix must agree with."""
     return run_backtest(load_blueprint(EXAMPLE))
-
-
-def check_killed_store(path: Path, complete: BacktestRun) -> int:
-    """The store opens, verifies, and holds a prefix of the complete journal; return its size."""
-    with Store(path) as store:
-        (info,) = store.runs()
-        assert info.status is RunStatus.RUNNING  # never finished
-        report = store.verify(info.run_id)
-        assert report.ok, report.problems
-        assert 0 < report.last_seq < len(complete.journal)
-        stored = [(r.seq, r.kind, r.payload.encode()) for r in store.entries(info.run_id)]
-        prefix = list(complete.journal.lines())[: len(stored)]
-        assert stored == prefix
-        # Every committed bar is exactly the complete run's entries of that bar.
-        bars = [bar for bar, _ in complete.journal.bar_events()][: len(stored)]
-        assert [r.bar for r in store.entries(info.run_id)] == bars
-        assert bars[-1] != [bar for bar, _ in complete.journal.bar_events()][len(stored)]
-        # Orders already sent keep their client order ids in a re-run: no duplicates.
-        rebuilt = store.rebuild_ledger(info.run_id)
-        for order_id, order in rebuilt.orders.items():
-            assert complete.ledger.orders[order_id].client_order_id == order.client_order_id
-        if rebuilt.orders:
-            order_id = next(iter(rebuilt.orders))
-            explanation = explain(store.source(info.run_id), order_id)
-            assert any(n.kind == "signal" for n in explanation.nodes())
-        return len(stored)
 
 
 def test_a_run_killed_in_the_middle_of_a_bar_keeps_every_committed_bar(

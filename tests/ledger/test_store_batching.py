@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from child_runs import run_child
+from crash_kit import check_killed_store, run_child
 from simpletrader.backtest.engine import BacktestRun, load_market_data, run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.core.errors import StoreError
-from simpletrader.journal.explain import explain
 from simpletrader.journal.journal import JournalBar
 from simpletrader.ledger.store import RunStatus, Store
 from simpletrader.ledger.store.rows import pack_meta, plain, unpack
@@ -83,35 +82,13 @@ def transactions(sizes: list[int], batch: int) -> list[int]:
     return out
 
 
-def kept_prefix(path: Path, complete: BacktestRun) -> int:
-    """Check the killed store holds an exact prefix of whole bars; return its entry count."""
-    with Store(path) as store:
-        (info,) = store.runs()
-        assert info.status is RunStatus.RUNNING
-        report = store.verify(info.run_id)
-        assert report.ok, report.problems
-        stored = list(store.entries(info.run_id))
-        lines = list(complete.journal.lines())
-        assert [(r.seq, r.kind, r.payload.encode()) for r in stored] == lines[: len(stored)]
-        bars = [bar for bar, _ in complete.journal.bar_events()]
-        assert [r.bar for r in stored] == bars[: len(stored)]
-        assert bars[len(stored) - 1] != bars[len(stored)]  # the last kept bar is whole
-        assert info.committed_bars == report.committed_bars
-        assert info.committed_entries == len(stored)
-        rebuilt = store.rebuild_ledger(info.run_id)
-        assert rebuilt.orders
-        tree = explain(store.source(info.run_id), next(iter(rebuilt.orders)))  # by scanning
-        assert any(n.kind == "signal" for n in tree.nodes())
-        return len(stored)
-
-
 def test_a_run_killed_inside_a_batch_keeps_exactly_the_batches_before(
     tmp_path: Path, complete: BacktestRun
 ) -> None:
     path = tmp_path / "torn.db"
     result = run_child(KILL_INSIDE_A_BATCH, str(EXAMPLE), str(path))
     assert result.returncode == -signal.SIGKILL, result.stderr
-    kept = kept_prefix(path, complete)
+    kept = check_killed_store(path, complete)
     assert kept == sum(transactions(bar_sizes(complete), BATCH)[:4])
     # Committing every bar instead: tests/e2e/test_crash_safety.py kills one mid-bar.
     # The store takes the next run.
