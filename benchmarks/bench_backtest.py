@@ -34,7 +34,8 @@ BLUEPRINT = BENCH_DIR / "sma_cross_bench.yaml"
 BT_REFERENCE = BENCH_DIR / "bt_reference.py"
 MEASURE_PROCESS = BENCH_DIR / "measure_process.py"
 
-ENGINES = ("simpletrader", "backtesting")
+ENGINES = ("simpletrader", "simpletrader-store", "backtesting")
+ENGINE_SETS = {"all": ENGINES, "both": ("simpletrader", "backtesting")}
 DEFAULT_BARS = (100_000, 1_000_000)
 SEED = 42
 START = np.datetime64("2020-01-01T00:00:00", "s")
@@ -42,6 +43,9 @@ START = np.datetime64("2020-01-01T00:00:00", "s")
 DATA_VERSION = 1
 EQUITY_TOLERANCE = 0.01
 WALL_RATIO_BUDGET = 0.5  # DESIGN.md §10
+STORE_RATIO_BUDGET = 1.5  # a store-backed run against the in-memory one
+MEMORY_GROWTH_BUDGET = 1.5  # peak at 10x the bars <= this x the smaller peak + the input arrays
+INPUT_BYTES_PER_BAR = 8 * 6  # int64 timestamp + float64 open, high, low, close, volume
 SIMPLETRADER_KEYS = ("run_hash", "bars", "trades", "final_equity")
 BACKTESTING_KEYS = ("bars", "trades", "final_equity")
 
@@ -146,9 +150,10 @@ def measure(cmd: Sequence[str], timeout: float, env: dict[str, str]) -> Measurem
         )
 
 
-def engine_command(engine: str, csv_path: Path) -> list[str]:
-    if engine == "simpletrader":
-        return [
+def engine_command(engine: str, csv_path: Path, store: Path | None = None) -> list[str]:
+    """The command that runs ``engine``; ``simpletrader-store`` records into ``store``."""
+    if engine.startswith("simpletrader"):
+        command = [
             sys.executable,
             "-m",
             "simpletrader",
@@ -159,6 +164,10 @@ def engine_command(engine: str, csv_path: Path) -> list[str]:
             "--json",
             "--quiet",
         ]
+        if engine == "simpletrader-store":
+            assert store is not None
+            command += ["--store", str(store)]
+        return command
     return [sys.executable, str(BT_REFERENCE), str(csv_path)]
 
 
@@ -210,10 +219,12 @@ class EngineResult:
 
 def run_once(engine: str, csv_path: Path, bars: int, timeout: float) -> EngineResult:
     result = EngineResult(engine=engine, bars=bars)
-    if engine == "simpletrader" and not BLUEPRINT.exists():
+    if engine.startswith("simpletrader") and not BLUEPRINT.exists():
         result.error = f"blueprint not found: {BLUEPRINT.relative_to(REPO_ROOT)}"
         return result
-    m = measure(engine_command(engine, csv_path), timeout, child_env())
+    with tempfile.TemporaryDirectory(prefix="simpletrader-bench-store-") as tmp:
+        store = Path(tmp) / "runs.db"  # a fresh store per run, gone with its directory
+        m = measure(engine_command(engine, csv_path, store), timeout, child_env())
     if m.timed_out:
         result.error = f"timed out after {timeout:.0f} s"
         return result
@@ -231,7 +242,7 @@ def run_once(engine: str, csv_path: Path, bars: int, timeout: float) -> EngineRe
     except ValueError as exc:
         result.error = str(exc)
         return result
-    required = SIMPLETRADER_KEYS if engine == "simpletrader" else BACKTESTING_KEYS
+    required = SIMPLETRADER_KEYS if engine.startswith("simpletrader") else BACKTESTING_KEYS
     missing = [key for key in required if key not in summary]
     if missing:
         result.error = f"summary lacks {', '.join(missing)}: {summary!r}"
@@ -266,6 +277,7 @@ class Comparison:
     csv: str
     engines: dict[str, EngineResult]
     wall_ratio: float | None = None
+    store_ratio: float | None = None
     trades_agree: bool | None = None
     equity_agree: bool | None = None
 
@@ -284,7 +296,82 @@ def compare(bars: int, csv_path: Path, engines: dict[str, EngineResult]) -> Comp
         # The slack absorbs float noise in the difference of two ~1e5 values.
         difference = abs(st.final_equity - bt.final_equity)
         comparison.equity_agree = difference <= EQUITY_TOLERANCE + 1e-9
+    stored = engines.get("simpletrader-store")
+    if st and stored and st.ok and stored.ok:
+        assert st.wall_seconds is not None
+        assert stored.wall_seconds is not None
+        comparison.store_ratio = stored.wall_seconds / st.wall_seconds
     return comparison
+
+
+@dataclass(slots=True)
+class Target:
+    """One of issue 11's targets, as measured."""
+
+    name: str
+    measured: float
+    budget: float
+    detail: str
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.budget
+
+
+def targets(comparisons: Sequence[Comparison]) -> list[Target]:
+    """Speed and store ratios at the largest bar count; memory growth from each count to the
+    one ten times larger (when both ran)."""
+    out: list[Target] = []
+    if not comparisons:
+        return out
+    largest = max(comparisons, key=lambda c: c.bars)
+    if largest.wall_ratio is not None:
+        out.append(
+            Target(
+                "speed",
+                largest.wall_ratio,
+                WALL_RATIO_BUDGET,
+                f"simpletrader / backtesting.py wall time at {largest.bars:,} bars",
+            )
+        )
+    if largest.store_ratio is not None:
+        out.append(
+            Target(
+                "store",
+                largest.store_ratio,
+                STORE_RATIO_BUDGET,
+                f"store-backed / in-memory wall time at {largest.bars:,} bars",
+            )
+        )
+    by_bars = {c.bars: c for c in comparisons}
+    for small in comparisons:
+        big = by_bars.get(small.bars * 10)
+        s, b = small.engines.get("simpletrader"), big and big.engines.get("simpletrader")
+        if not (s and b and s.ok and b.ok):
+            continue
+        assert s.peak_rss_mib is not None
+        assert b.peak_rss_mib is not None
+        arrays = b.bars * INPUT_BYTES_PER_BAR / 2**20
+        budget = MEMORY_GROWTH_BUDGET * s.peak_rss_mib + arrays
+        out.append(
+            Target(
+                "memory",
+                b.peak_rss_mib,
+                budget,
+                f"peak RSS MiB at {b.bars:,} bars vs {MEMORY_GROWTH_BUDGET} x "
+                f"{s.peak_rss_mib:.1f} (at {s.bars:,}) + {arrays:.1f} of input arrays",
+            )
+        )
+    return out
+
+
+def print_targets(found: Sequence[Target]) -> None:
+    if not found:
+        return
+    print("\n== targets")
+    for t in found:
+        verdict = "met" if t.met else "MISSED"
+        print(f"{t.name:<7} {t.measured:9.3f} <= {t.budget:9.3f}  {verdict:<7} {t.detail}")
 
 
 def _fmt(value: float | int | None, spec: str) -> str:
@@ -294,17 +381,17 @@ def _fmt(value: float | int | None, spec: str) -> str:
 def print_comparison(c: Comparison) -> None:
     print(f"\n== {c.bars:,} bars  ({c.csv})")
     header = (
-        f"{'engine':<13} {'wall s':>9} {'bars/s':>11} {'peak RSS MiB':>13} "
+        f"{'engine':<18} {'wall s':>9} {'bars/s':>11} {'peak RSS MiB':>13} "
         f"{'trades':>7} {'final equity':>15} {'engine s':>9}"
     )
     print(header)
     print("-" * len(header))
     for r in c.engines.values():
         if not r.ok:
-            print(f"{r.engine:<13} FAILED: {r.error}")
+            print(f"{r.engine:<18} FAILED: {r.error}")
             continue
         print(
-            f"{r.engine:<13} {_fmt(r.wall_seconds, '.3f'):>9} "
+            f"{r.engine:<18} {_fmt(r.wall_seconds, '.3f'):>9} "
             f"{_fmt(r.bars_per_second, ',.0f'):>11} {_fmt(r.peak_rss_mib, '.1f'):>13} "
             f"{_fmt(r.trades, 'd'):>7} {_fmt(r.final_equity, ',.2f'):>15} "
             f"{_fmt(r.engine_seconds, '.3f'):>9}"
@@ -319,6 +406,8 @@ def print_comparison(c: Comparison) -> None:
             print(f"  WARNING: {r.engine} reports {r.reported_bars} bars, the CSV has {r.bars}")
         if r.run_hash:
             print(f"  {r.engine} run_hash: {r.run_hash}")
+    if c.store_ratio is not None:
+        print(f"wall ratio store-backed/in-memory simpletrader: {c.store_ratio:.3f}")
     if c.wall_ratio is not None:
         verdict = "within" if c.wall_ratio < WALL_RATIO_BUDGET else "OVER"
         print(
@@ -356,7 +445,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=list(DEFAULT_BARS),
         help="bar counts to run (default: %(default)s)",
     )
-    parser.add_argument("--engine", choices=[*ENGINES, "both"], default="both")
+    parser.add_argument(
+        "--engine",
+        choices=[*ENGINES, *ENGINE_SETS],
+        default="all",
+        help="all (default), both (simpletrader and backtesting) or one engine",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per engine; best is kept")
     parser.add_argument(
         "--timeout", type=float, default=3600.0, help="seconds per run (default: %(default)s)"
@@ -388,8 +482,8 @@ def compile_packages(engines: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    engines = ENGINES if args.engine == "both" else (args.engine,)
-    compile_packages(engines)
+    engines = ENGINE_SETS.get(args.engine, (args.engine,))
+    compile_packages(sorted({e.split("-")[0] for e in engines}))
     env_info = environment()
     if not args.json:
         print(", ".join(f"{k} {v}" for k, v in env_info.items()))
@@ -407,10 +501,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         comparisons.append(comparison)
         if not args.json:
             print_comparison(comparison)
+    found = targets(comparisons)
+    if not args.json:
+        print_targets(found)
     if args.json:
         document = {
             "environment": env_info,
             "repeat": args.repeat,
+            "targets": [{**asdict(t), "met": t.met} for t in found],
             "results": [
                 {**asdict(c), "engines": {e: asdict(r) for e, r in c.engines.items()}}
                 for c in comparisons
