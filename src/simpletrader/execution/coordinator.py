@@ -289,11 +289,16 @@ class BatchCoordinator:
             )
 
     def _maybe_end(self, batch: BatchState) -> None:
-        if batch.ended or batch.closing or not all(c.ended for c in batch.commands):
+        if batch.ended or batch.closing:
             return
+        succeeded = 0
+        for c in batch.commands:
+            if not c.ended:
+                return
+            if c.status in _SUCCESS:
+                succeeded += 1
         batch.ended = True
         self.active.pop(batch.batch_id, None)
-        succeeded = sum(1 for c in batch.commands if c.status in _SUCCESS)
         if succeeded == len(batch.commands):
             status = GroupStatus.COMPLETED
         elif batch.mode is BatchExecutionMode.INDEPENDENT and succeeded > 0:

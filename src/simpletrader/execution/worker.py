@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simpletrader.core.clock import datetime_to_ns
 from simpletrader.core.enums import (
@@ -142,18 +142,35 @@ class ExecutionWorker:
         self._dirty_legs: dict[UnwindLeg, None] = {}
         self._in_pass = False
         self._reacting = False
+        # Bound once: every order records half a dozen events and reads the clock as often.
+        self._append = journal.append
+        self._apply = ledger.apply
+        self._wants = self.bus.wants
+        self._now = clock.now_ns
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            OrderFillReport: self._on_fill,
+            MatchingStarted: self._on_pass_started,
+            MatchingFinished: self._on_pass_finished,
+            OrderAccepted: self._on_accepted,
+            OrderRejected: self._on_rejected,
+            OrderCancelled: self._on_cancelled,
+            OrderExpired: self._on_expired,
+            CancelRefused: self._on_cancel_refused,
+            OrderReplaced: self._on_replaced,
+            ReplaceRefused: self._on_replace_refused,
+            CostCharged: self._on_cost,
+        }
         connector.connect(self.on_report)
 
     def record(self, event: JournalEvent) -> None:
         """Append to the journal, project into the ledger, publish to interested subscribers."""
-        self.journal.append(event)
-        self.ledger.apply(event)
-        bus = self.bus
-        if bus.wants(type(event)):
-            bus.publish(event)
+        self._append(event)
+        self._apply(event)
+        if self._wants(type(event)):
+            self.bus.publish(event)
 
     def now(self) -> int:
-        return self.clock.now_ns()
+        return self._now()
 
     def submit_batch(self, batch: ExecutionCommandBatch, strategy_id: str) -> None:
         """Carry a batch out (called on the decision bar's close)."""
@@ -197,7 +214,11 @@ class ExecutionWorker:
         try:
             while self._dirty or self._dirty_legs:
                 if self._dirty:
-                    states = sorted(self._dirty, key=CommandState.order_key)
+                    states = (
+                        sorted(self._dirty, key=CommandState.order_key)
+                        if len(self._dirty) > 1
+                        else list(self._dirty)
+                    )
                     self._dirty.clear()
                     for state in states:
                         if not state.ended:
@@ -244,7 +265,7 @@ class ExecutionWorker:
                 f"REJECTED: BELOW_MIN_LOT size {quantity} < lot {instrument.lot_size}",
             )
             return
-        at = self.now()
+        at = self._now()
         trade_plan_id = self.ids.new("TPL", at)
         direction = TradeDirection.from_side(entry.direction)
         self.record(TradePlanOpened(at, trade_plan_id, state.strategy_id, symbol, direction))
@@ -347,7 +368,7 @@ class ExecutionWorker:
         return equity
 
     def _open_group(self, state: CommandState, trade_plan_id: str, target: Decimal) -> None:
-        at = self.now()
+        at = self._now()
         group_id = self.ids.new("EXG", at)
         plan = state.command.execution_plan
         algorithm = plan.algorithm if plan is not None else ExecutionAlgorithm.SINGLE
@@ -369,7 +390,7 @@ class ExecutionWorker:
     def _start_algorithm(self, state: CommandState, quantity: Decimal) -> None:
         assert state.symbol is not None
         lot = self.instruments[state.symbol].lot_size
-        algorithm = build_algorithm(state.command.execution_plan, quantity, lot, self.now())
+        algorithm = build_algorithm(state.command.execution_plan, quantity, lot, self._now())
         state.algorithm = algorithm
         first = algorithm.first()
         if first >= lot:
@@ -436,7 +457,7 @@ class ExecutionWorker:
         journal holds what the venue sees. A risk violation rejects the order without it
         reaching the connector.
         """
-        at = self.now()
+        at = self._now()
         instrument = self.instruments[symbol]
         quantity = instrument.floor_quantity(quantity)
         if limit_price is not None:
@@ -546,75 +567,102 @@ class ExecutionWorker:
 
     def on_report(self, report: VenueReport) -> None:
         """The connector's listener: record the report, then react (after a pass)."""
-        self._record_report(report)
-        if not self._in_pass and not self._reacting:
+        kind = type(report)
+        handler = self._handlers.get(kind)
+        if handler is None:
+            self._record_report(report)
+        else:
+            handler(report)
+        # The end of a pass has just reacted, and reacting ends with a refresh.
+        if not self._in_pass and not self._reacting and kind is not MatchingFinished:
             self.coordinator.refresh()
 
     def _record_report(self, report: VenueReport) -> None:
-        if isinstance(report, OrderFillReport):
-            self._on_fill(report)
-        elif isinstance(report, MatchingStarted):
-            self._in_pass = True
-        elif isinstance(report, MatchingFinished):
-            self._in_pass = False
-            self._react()
-        elif isinstance(report, OrderAccepted):
-            self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.OPEN))
-            group = self._group_of(report.order_id)
-            if group.status is GroupStatus.PENDING:
-                self.record(GroupStatusChanged(report.at, group.group_id, GroupStatus.ACTIVE))
-        elif isinstance(report, OrderRejected):
-            self.record(
-                OrderStatusChanged(report.at, report.order_id, OrderStatus.REJECTED, report.reason)
-            )
-            self._order_ended(report.order_id)
-        elif isinstance(report, OrderCancelled):
-            self.record(
-                OrderStatusChanged(report.at, report.order_id, OrderStatus.CANCELLED, report.reason)
-            )
-            self._order_ended(report.order_id)
-        elif isinstance(report, OrderExpired):
-            self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.EXPIRED))
-            self._order_ended(report.order_id)
-        elif isinstance(report, CancelRefused):
-            self.record(OrderCancelRefused(report.at, report.order_id, report.reason))
-        elif isinstance(report, OrderReplaced):
-            self.record(
-                OrderReplacedEvent(
-                    report.at,
-                    report.order_id,
-                    report.quantity,
-                    report.limit_price,
-                    report.stop_price,
-                )
-            )
-        elif isinstance(report, ReplaceRefused):
-            self.record(OrderReplaceRefused(report.at, report.order_id, report.reason))
-            order = self.ledger.orders.get(report.order_id)
-            if order is not None and order.is_working:
-                group = self.ledger.groups[order.group_id]
-                if group.role is GroupRole.PROTECTIVE:
-                    self.protection.dirty[group.trade_plan_id] = None
-        elif isinstance(report, CostCharged):
-            if report.position_id in self.ledger.plans:
-                self.record(
-                    CostAccrued(
-                        report.at, report.position_id, report.symbol, report.amount, report.kind
-                    )
-                )
+        handler = self._handlers.get(type(report))
+        if handler is None:
+            # A subclass of a report type: found through its bases, then remembered.
+            for base in type(report).__mro__:
+                handler = self._handlers.get(base)
+                if handler is not None:
+                    self._handlers[type(report)] = handler
+                    break
             else:
-                logger.warning("cost %s on unknown position %s", report, report.position_id)
+                return
+        handler(report)
+
+    def _on_pass_started(self, report: MatchingStarted) -> None:
+        self._in_pass = True
+
+    def _on_pass_finished(self, report: MatchingFinished) -> None:
+        self._in_pass = False
+        self._react()
+
+    def _on_accepted(self, report: OrderAccepted) -> None:
+        self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.OPEN))
+        group = self._group_of(report.order_id)
+        if group.status is GroupStatus.PENDING:
+            self.record(GroupStatusChanged(report.at, group.group_id, GroupStatus.ACTIVE))
+
+    def _on_rejected(self, report: OrderRejected) -> None:
+        self.record(
+            OrderStatusChanged(report.at, report.order_id, OrderStatus.REJECTED, report.reason)
+        )
+        self._order_ended(report.order_id)
+
+    def _on_cancelled(self, report: OrderCancelled) -> None:
+        self.record(
+            OrderStatusChanged(report.at, report.order_id, OrderStatus.CANCELLED, report.reason)
+        )
+        self._order_ended(report.order_id)
+
+    def _on_expired(self, report: OrderExpired) -> None:
+        self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.EXPIRED))
+        self._order_ended(report.order_id)
+
+    def _on_cancel_refused(self, report: CancelRefused) -> None:
+        self.record(OrderCancelRefused(report.at, report.order_id, report.reason))
+
+    def _on_replaced(self, report: OrderReplaced) -> None:
+        self.record(
+            OrderReplacedEvent(
+                report.at,
+                report.order_id,
+                report.quantity,
+                report.limit_price,
+                report.stop_price,
+            )
+        )
+
+    def _on_replace_refused(self, report: ReplaceRefused) -> None:
+        self.record(OrderReplaceRefused(report.at, report.order_id, report.reason))
+        order = self.ledger.orders.get(report.order_id)
+        if order is not None and order.is_working:
+            group = self.ledger.groups[order.group_id]
+            if group.role is GroupRole.PROTECTIVE:
+                self.protection.dirty[group.trade_plan_id] = None
+
+    def _on_cost(self, report: CostCharged) -> None:
+        if report.position_id in self.ledger.plans:
+            self.record(
+                CostAccrued(
+                    report.at, report.position_id, report.symbol, report.amount, report.kind
+                )
+            )
+        else:
+            logger.warning("cost %s on unknown position %s", report, report.position_id)
 
     def _group_of(self, order_id: str) -> GroupRecord:
         return self.ledger.groups[self.ledger.orders[order_id].group_id]
 
     def _on_fill(self, report: OrderFillReport) -> None:
-        fill_id = self.ids.new("FIL", report.at)
+        at = report.at
+        order_id = report.order_id
+        fill_id = self.ids.new("FIL", at)
         self.record(
             OrderFilled(
-                report.at,
+                at,
                 fill_id,
-                report.order_id,
+                order_id,
                 report.quantity,
                 report.price,
                 report.fee,
@@ -623,17 +671,21 @@ class ExecutionWorker:
                 report.order_quantity,
             )
         )
-        order = self.ledger.orders[report.order_id]
-        if not order.is_working:
-            self.cancels.pop(order.order_id, None)
-        group = self.ledger.groups[order.group_id]
+        ledger = self.ledger
+        order = ledger.orders[order_id]
+        if self.cancels and not order.is_working:
+            self.cancels.pop(order_id, None)
+        group = ledger.groups[order.group_id]
         role = group.role
         if role is GroupRole.ENTRY:
             state = self._group_command.get(group.group_id)
             if state is not None:
-                if state.reference_price and state.side is not None:
-                    slip = state.side.sign * (float(report.price) / state.reference_price - 1)
-                    state.worst_slippage = max(state.worst_slippage, slip)
+                reference = state.reference_price
+                side = state.side
+                if reference and side is not None:
+                    slip = side.sign * (float(report.price) / reference - 1)
+                    if slip > state.worst_slippage:
+                        state.worst_slippage = slip
                 if state.ended:
                     self.coordinator.late_fill(state, order, fill_id, report.quantity)
                 else:
@@ -728,7 +780,7 @@ class ExecutionWorker:
         if violation is not None:
             self.end_early(state, violation, force_fail=True)
             return
-        step = state.algorithm.step(self.progress(group), self.now(), scheduled)
+        step = state.algorithm.step(self.progress(group), self._now(), scheduled)
         if step.action is Action.SEND:
             self._send_child(state, step.quantity)
         elif step.action is Action.END:
@@ -789,7 +841,7 @@ class ExecutionWorker:
         if state.group_id is not None:
             group = self.ledger.groups[state.group_id]
             if not group.is_terminal:
-                self.record(GroupStatusChanged(self.now(), group.group_id, status, reason))
+                self.record(GroupStatusChanged(self._now(), group.group_id, status, reason))
         outcome = GroupStatus.COMPLETED if status is GroupStatus.PARTIAL else status
         self.coordinator.command_ended(state, outcome, reason, group_status=status)
 
@@ -800,7 +852,7 @@ class ExecutionWorker:
         group = self.ledger.groups[state.group_id]
         if not group.is_terminal:
             failure = reason if status is GroupStatus.FAILED else None
-            self.record(GroupStatusChanged(self.now(), group.group_id, status, failure))
+            self.record(GroupStatusChanged(self._now(), group.group_id, status, failure))
 
     def cancel_orders(self, state: CommandState, reason: str) -> None:
         """Cancel whatever of a command's group still works."""
@@ -819,7 +871,7 @@ class ExecutionWorker:
         self.maybe_close_plan(trade_plan_id)
 
     def open_unwind_group(self, leg: UnwindLeg, quantity: Decimal) -> str:
-        at = self.now()
+        at = self._now()
         group_id = self.ids.new("EXG", at)
         self.record(
             GroupCreated(
@@ -854,12 +906,12 @@ class ExecutionWorker:
 
     def maybe_close_plan(self, trade_plan_id: str) -> None:
         """Close a plan that is flat with no working command, order or unwind."""
-        plan = self.ledger.plans.get(trade_plan_id)
+        ledger = self.ledger
+        plan = ledger.plans.get(trade_plan_id)
         if plan is None or plan.status is not TradePlanStatus.ACTIVE or plan.net != 0:
             return
         if self.coordinator.holds_plan(trade_plan_id):
             return
-        ledger = self.ledger
         for group_id in plan.group_ids:
             group = ledger.groups[group_id]
             if group.role is GroupRole.PROTECTIVE:
@@ -869,7 +921,7 @@ class ExecutionWorker:
             if any(ledger.orders[o].is_working for o in group.order_ids):
                 return
         self.protection.sync(trade_plan_id)
-        self.record(TradePlanClosed(self.now(), trade_plan_id))
+        self.record(TradePlanClosed(self._now(), trade_plan_id))
 
 
 def _end_reason(order: OrderRecord) -> str:

@@ -167,6 +167,7 @@ class _Working:
 
     __slots__ = (
         "active",
+        "afforded",
         "close_index",
         "eligible_at",
         "filled",
@@ -191,6 +192,8 @@ class _Working:
         self.close_index = -1
         self.level: float | None = None
         self.up = False
+        self.afforded: Decimal | None = None
+        """The quantity re-sizing found affordable on this very fill (its margin is checked)."""
         self.cache_level()
 
     def cache_level(self) -> None:
@@ -222,7 +225,7 @@ class SimulatedVenue:
         self._account = account
         self.config = config or VenueConfig()
         self._clock = clock
-        self._listener: Listener | None = None
+        self._listener: Listener = _unconnected
         self._working: list[_Working] = []
         self._by_id: dict[str, _Working] = {}
         self._oco: dict[str, list[_Working]] = {}
@@ -256,8 +259,6 @@ class SimulatedVenue:
         self._listener = listener
 
     def _emit(self, report: VenueReport) -> None:
-        if self._listener is None:
-            raise ConfigError("connect() the venue to a listener before trading")
         self._listener(report)
 
     def _now(self) -> int:
@@ -590,7 +591,9 @@ class SimulatedVenue:
                     )
                     return
             signed = quantity if req.side is Side.BUY else -quantity
-            if not self._margin_ok(index, sym, signed, price):
+            afforded = working.afforded
+            working.afforded = None
+            if quantity != afforded and not self._margin_ok(index, sym, signed, price):
                 self._reject(working, self._funds_reason(quantity, price, multiplier), ts)
                 return
         resized: Decimal | None = None
@@ -639,6 +642,8 @@ class SimulatedVenue:
         )
         if not req.reduce_only and target > 0:
             target = self._affordable(index, req.symbol, req.side, price, target)
+            # Nothing moves the account before this fill: its margin check would repeat this.
+            working.afforded = target
         if target < instrument.lot_size:
             self._reject(
                 working, self._funds_reason(instrument.lot_size, price, multiplier), self._pass_ts
@@ -786,6 +791,10 @@ class SimulatedVenue:
         self.has_working = self._count > 0
         if not self._in_pass and len(self._working) > 2 * self._count + 8:
             self._working = [w for w in self._working if w.active]
+
+
+def _unconnected(report: VenueReport) -> None:
+    raise ConfigError("connect() the venue to a listener before trading")
 
 
 def _reaches(req: OrderRequest, high: float, low: float) -> bool:

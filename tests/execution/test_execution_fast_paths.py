@@ -1,0 +1,74 @@
+"""The worker's and the venue's shortcuts give what the general paths give.
+
+Reports are dispatched on their exact type, with a fallback through the bases for a subclass;
+the venue skips the margin check of an equity-fraction fill whose quantity re-sizing has just
+found affordable, and checks any other quantity (a volume-capped part, say).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from execution_harness import Market, Row, bars, batch, d, flat, new_trade
+
+from simpletrader.core.enums import OrderStatus, Side
+from simpletrader.execution.connectors.base import CancelRefused
+from simpletrader.execution.connectors.simulated import SimulatedVenue, VenueConfig
+
+
+class _VenueCancelRefused(CancelRefused):
+    """A connector's own flavour of a report type."""
+
+
+def test_a_report_of_a_subclass_is_recorded_like_its_base() -> None:
+    market = Market({"X": bars("X", flat(100, 3))})
+    market.at(0, batch([new_trade("X", Side.BUY, 5)], created_ns=market.close_ns(0)))
+    market.run(0)
+    (order,) = market.ledger.orders.values()
+    market.worker.on_report(_VenueCancelRefused(order.order_id, "BUSY", market.close_ns(0)))
+    market.worker.on_report(_VenueCancelRefused(order.order_id, "STILL_BUSY", market.close_ns(0)))
+    refusals = market.records("order_cancel_refused")
+    assert [r["reason"] for r in refusals] == ["BUSY", "STILL_BUSY"]
+    market.run()
+    assert market.ledger.orders[order.order_id].status is OrderStatus.FILLED
+
+
+def _count_margin_checks(monkeypatch: pytest.MonkeyPatch) -> list[Decimal]:
+    checked: list[Decimal] = []
+    original = SimulatedVenue._margin_ok
+
+    def spy(venue: SimulatedVenue, *args: Any) -> bool:
+        checked.append(args[2])
+        return original(venue, *args)
+
+    monkeypatch.setattr(SimulatedVenue, "_margin_ok", spy)
+    return checked
+
+
+def test_an_equity_fraction_fill_of_the_afforded_quantity_is_checked_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked = _count_margin_checks(monkeypatch)
+    rows: list[Row] = [(100, 100, 100, 100), (125, 125, 125, 125), (125, 125, 125, 125)]
+    market = Market({"X": bars("X", rows)}, cash=10_000)
+    market.at(0, batch([new_trade("X", size=None, fraction=1.0)], created_ns=market.close_ns(0)))
+    market.run()
+    (fill,) = market.ledger.fills
+    assert fill.quantity == d(80)
+    assert checked == [d(80)]  # re-sizing's check; the fill would only repeat it
+    assert market.ledger.cash == d(0)
+
+
+def test_a_capped_part_of_an_equity_fraction_order_is_checked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked = _count_margin_checks(monkeypatch)
+    rows: list[Row] = [(100, 100, 100, 100, 500)] * 4
+    config = VenueConfig(participation_cap=0.1)
+    market = Market({"X": bars("X", rows)}, cash=10_000, config=config)
+    market.at(0, batch([new_trade("X", size=None, fraction=1.0)], created_ns=market.close_ns(0)))
+    market.run()
+    assert [f.quantity for f in market.ledger.fills] == [d(50), d(50)]
+    assert checked == [d(100), d(50), d(50)]
