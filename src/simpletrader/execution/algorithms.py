@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 from simpletrader.core.enums import ExecutionAlgorithm
 from simpletrader.dtos import ExecutionPlan
@@ -74,14 +75,13 @@ class Algorithm:
 
     __slots__ = ("lot", "started_at", "target")
 
+    is_sliced: ClassVar[bool] = False
+    """Whether the algorithm sends slices (a class constant: read on every report)."""
+
     def __init__(self, target: Decimal, lot: Decimal, started_at: int) -> None:
         self.target = target
         self.lot = lot
         self.started_at = started_at
-
-    @property
-    def is_sliced(self) -> bool:
-        return False
 
     def first(self) -> Decimal:
         """The quantity of the first child, sent when the command starts."""
@@ -113,9 +113,7 @@ class Twap(Algorithm):
         self.slices = slices
         self.window_ns = window_seconds * _NS
 
-    @property
-    def is_sliced(self) -> bool:
-        return True
+    is_sliced = True
 
     @property
     def ends_at(self) -> int:
@@ -170,9 +168,7 @@ class Iceberg(Algorithm):
         self.clip = max(lot, (target / slices / lot).to_integral_value(rounding=ROUND_UP) * lot)
         self.window_ns = window_seconds * _NS if window_seconds is not None else None
 
-    @property
-    def is_sliced(self) -> bool:
-        return True
+    is_sliced = True
 
     def first(self) -> Decimal:
         return min(self.clip, self.target)

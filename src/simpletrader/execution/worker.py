@@ -599,7 +599,8 @@ class ExecutionWorker:
 
     def _on_accepted(self, report: OrderAccepted) -> None:
         self.record(OrderStatusChanged(report.at, report.order_id, OrderStatus.OPEN))
-        group = self._group_of(report.order_id)
+        ledger = self.ledger
+        group = ledger.groups[ledger.orders[report.order_id].group_id]
         if group.status is GroupStatus.PENDING:
             self.record(GroupStatusChanged(report.at, group.group_id, GroupStatus.ACTIVE))
 
@@ -706,13 +707,17 @@ class ExecutionWorker:
         """
         orders = self.ledger.orders
         groups = self.ledger.groups
-        group_ids = [c.group_id for c in batch.commands] + [g.group_id for g in batch.legs]
+        group_ids = [c.group_id for c in batch.commands]
+        if batch.legs:
+            group_ids += [g.group_id for g in batch.legs]
         released = True
         for group_id in group_ids:
             if group_id is None:
                 continue
-            if any(orders[o].is_working for o in groups[group_id].order_ids):
-                released = False
+            for order_id in groups[group_id].order_ids:
+                if orders[order_id].is_working:
+                    released = False
+                    break
             else:
                 self._group_command.pop(group_id, None)
                 self._group_unwind.pop(group_id, None)
@@ -918,8 +923,9 @@ class ExecutionWorker:
                 continue
             if not group.is_terminal:
                 return
-            if any(ledger.orders[o].is_working for o in group.order_ids):
-                return
+            for order_id in group.order_ids:
+                if ledger.orders[order_id].is_working:
+                    return
         self.protection.sync(trade_plan_id)
         self.record(TradePlanClosed(self._now(), trade_plan_id))
 

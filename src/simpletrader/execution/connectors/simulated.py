@@ -242,6 +242,7 @@ class SimulatedVenue:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self._faulty = self.config.faults.enabled
         costs = self.config.costs
+        self._fees = bool(costs.fee_bps or costs.fee_per_unit or costs.fee_minimum)
         self._markup = costs.taker_markup
         self._noise = costs.slippage_noise_bps * _BPS
         self._slippage_rng = Random(f"{self.config.seed}:venue:slippage")
@@ -600,7 +601,7 @@ class SimulatedVenue:
         if working.unreported:
             working.unreported = False
             resized = req.quantity
-        fee = self.config.costs.fee(quantity, price, multiplier)
+        fee = self.config.costs.fee(quantity, price, multiplier) if self._fees else _NO_FEE
         working.filled += quantity
         complete = working.filled >= req.quantity
         if complete:
@@ -707,7 +708,11 @@ class SimulatedVenue:
         net = self._account.positions.get(symbol, ZERO)
         if abs(net + signed) <= abs(net) and (net + signed) * net >= 0:
             return True  # a pure reduction never needs margin
-        fee = self.config.costs.fee(abs(signed), price, self._instruments[symbol].multiplier)
+        fee = (
+            self.config.costs.fee(abs(signed), price, self._instruments[symbol].multiplier)
+            if self._fees
+            else _NO_FEE
+        )
         equity, required = self._margin_after(index, symbol, signed, price)
         return equity - fee >= required
 
