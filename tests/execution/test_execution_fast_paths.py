@@ -1,8 +1,10 @@
-"""The worker's and the venue's shortcuts give what the general paths give.
+"""The worker's and the venue's shortcuts give what the general paths give, and what can no
+longer matter is forgotten.
 
 Reports are dispatched on their exact type, with a fallback through the bases for a subclass;
 the venue skips the margin check of an equity-fraction fill whose quantity re-sizing has just
-found affordable, and checks any other quantity (a volume-capped part, say).
+found affordable, and checks any other quantity (a volume-capped part, say); a closed plan's
+protection is dropped once its pair has ended.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from execution_harness import Market, Row, bars, batch, d, flat, new_trade
+from execution_harness import Market, Row, bars, batch, close, d, exits, flat, new_trade
 
 from simpletrader.core.enums import OrderStatus, Side
 from simpletrader.execution.connectors.base import CancelRefused
@@ -72,3 +74,26 @@ def test_a_capped_part_of_an_equity_fraction_order_is_checked_again(
     market.run()
     assert [f.quantity for f in market.ledger.fills] == [d(50), d(50)]
     assert checked == [d(100), d(50), d(50)]
+
+
+def test_a_closed_plans_protection_is_forgotten_once_its_pair_has_ended() -> None:
+    rows: list[Row] = [(100, 100, 100, 100)] * 2 + [(95, 96, 85, 90), (90, 90, 90, 90)]
+    market = Market({"X": bars("X", rows)})
+    leg = new_trade("X", Side.BUY, 10, exit_plan=exits(stop=92, take=120))
+    market.at(0, batch([leg], created_ns=market.close_ns(0)))
+    market.run(1)
+    assert len(market.worker.protection) == 1
+    market.run()
+    assert market.plan().status == "CLOSED"
+    assert len(market.worker.protection) == 0
+
+
+def test_a_closed_plans_protection_is_forgotten_after_a_close_cancels_its_pair() -> None:
+    market = Market({"X": bars("X", flat(100, 5))})
+    leg = new_trade("X", Side.BUY, 10, exit_plan=exits(stop=90, take=120))
+    market.at(0, batch([leg], created_ns=market.close_ns(0)))
+    market.run(1)
+    market.submit(batch([close(market.plan().trade_plan_id)], created_ns=market.close_ns(1)))
+    market.run()
+    assert market.plan().status == "CLOSED"
+    assert len(market.worker.protection) == 0

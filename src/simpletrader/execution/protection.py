@@ -67,6 +67,10 @@ class ProtectionBook:
         self._plans: dict[str, PlanProtection] = {}
         self.dirty: dict[str, None] = {}
 
+    def __len__(self) -> int:
+        """How many plans have protection followed (closed plans are forgotten)."""
+        return len(self._plans)
+
     def set_exit(self, trade_plan_id: str, exit_plan: ExitPlan) -> None:
         """Take the levels of ``exit_plan`` (None keeps a level) and sync the pair."""
         protection = self._plans.get(trade_plan_id)
@@ -131,7 +135,7 @@ class ProtectionBook:
             for order in (stop_order, target_order):
                 if order is not None:
                     worker.request_cancel(order.order_id, "PROTECTION_OFF")
-            self._end_group(protection)
+            self._end_group(protection, trade_plan_id)
             return
         stop, target = self.levels(protection, plan)
         if (stop, target) != (plan.stop_loss, plan.take_profit):
@@ -211,7 +215,7 @@ class ProtectionBook:
             )
         return order.order_id
 
-    def _end_group(self, protection: PlanProtection) -> None:
+    def _end_group(self, protection: PlanProtection, trade_plan_id: str) -> None:
         group_id = protection.group_id
         if group_id is None:
             return
@@ -222,6 +226,25 @@ class ProtectionBook:
             return  # a cancel is still pending: the group ends when it is acknowledged
         status = GroupStatus.COMPLETED if group.filled_quantity > 0 else GroupStatus.CANCELLED
         self.worker.record(GroupStatusChanged(self.worker.now(), group_id, status))
+        self.release(trade_plan_id)
+
+    def release(self, trade_plan_id: str) -> None:
+        """Forget a closed plan's protection once its pair has ended.
+
+        A closed plan is never armed again, so the entry would only hold its levels and ids
+        for the rest of the run.
+        """
+        protection = self._plans.get(trade_plan_id)
+        if protection is None:
+            return
+        ledger = self.worker.ledger
+        plan = ledger.plans.get(trade_plan_id)
+        if plan is not None and plan.status is not TradePlanStatus.CLOSED:
+            return
+        group_id = protection.group_id
+        if group_id is not None and not ledger.groups[group_id].is_terminal:
+            return  # a cancel of the pair is still pending
+        del self._plans[trade_plan_id]
 
     def on_order_ended(self, trade_plan_id: str) -> None:
         """An order of the pair ended: close the group when flat, else re-sync next bar."""
@@ -230,6 +253,6 @@ class ProtectionBook:
             return
         plan = self.worker.ledger.plans[trade_plan_id]
         if plan.net == 0 or protection.suspended or plan.status is TradePlanStatus.CLOSED:
-            self._end_group(protection)
+            self._end_group(protection, trade_plan_id)
         else:
             self.dirty[trade_plan_id] = None

@@ -928,6 +928,7 @@ class ExecutionWorker:
                     return
         self.protection.sync(trade_plan_id)
         self.record(TradePlanClosed(self._now(), trade_plan_id))
+        self.protection.release(trade_plan_id)
 
 
 def _end_reason(order: OrderRecord) -> str:
