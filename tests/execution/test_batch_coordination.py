@@ -189,6 +189,7 @@ def test_coordinated_with_unwind_reverses_every_leg_after_a_partial_fill_at_the_
         "unwind_started",
         "unwind_completed",
     ]
+    assert market.worker.coordinator.unwinding_plans() == set()  # done legs are not kept
 
 
 def test_an_unwind_order_rejected_once_is_retried_the_next_bar() -> None:

@@ -329,7 +329,7 @@ class BatchCoordinator:
             self.worker.close_group(older, GroupStatus.SUPERSEDED, reason)
             self.command_ended(older, GroupStatus.SUPERSEDED, reason)
             self.worker.cancel_orders(older, "SUPERSEDED")
-        for leg in self._legs_by_plan.get(trade_plan_id, ()):
+        for leg in list(self._legs_by_plan.get(trade_plan_id, ())):
             if leg.done or leg.group_id is None:
                 continue
             group = self.worker.ledger.groups[leg.group_id]
@@ -339,6 +339,10 @@ class BatchCoordinator:
                 GroupStatusChanged(self.worker.now(), leg.group_id, GroupStatus.SUPERSEDED)
             )
             self._leg_done(leg)
+
+    def unwinding_plans(self) -> set[str]:
+        """The plans with an unwind leg still working."""
+        return set(self._legs_by_plan)
 
     def holds_plan(self, trade_plan_id: str) -> bool:
         """True while a plan may still trade: a command works on it, an unwind on it is not
@@ -471,6 +475,12 @@ class BatchCoordinator:
 
     def _leg_done(self, leg: UnwindLeg) -> None:
         leg.done = True
+        # A done leg is skipped by every reader of the plan's legs: keep only those that work.
+        legs = self._legs_by_plan.get(leg.trade_plan_id)
+        if legs is not None and leg in legs:
+            legs.remove(leg)
+            if not legs:
+                del self._legs_by_plan[leg.trade_plan_id]
         self._check_unwound(leg.command.batch)
         self.worker.maybe_close_plan(leg.trade_plan_id)
 
