@@ -369,10 +369,11 @@ class BatchCoordinator:
             previous = self._last_open
             self._last_open = open_ns
             self.check_deadlines(open_ns, previous)
-            for batch in list(self.unsettled.values()) + list(self.active.values()):
-                for leg in batch.legs:
-                    if not leg.done:
-                        self.evaluate_unwind(leg, scheduled=True)
+            if self._legs_by_plan:  # every leg not done is listed there
+                for batch in list(self.unsettled.values()) + list(self.active.values()):
+                    for leg in batch.legs:
+                        if not leg.done:
+                            self.evaluate_unwind(leg, scheduled=True)
             for batch in list(self.active.values()):
                 for command in batch.commands:
                     if (

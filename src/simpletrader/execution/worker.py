@@ -123,6 +123,8 @@ class ExecutionWorker:
         self.connector = connector
         self.ids = ids
         self.clock = clock
+        self.now: Callable[[], int] = clock.now_ns
+        """The environment's time in ns (the clock's own method: read many times per order)."""
         self.instruments = instruments
         self.reference_price = reference_price
         self.bus = bus or EventBus()
@@ -146,7 +148,6 @@ class ExecutionWorker:
         self._append = journal.append
         self._apply = ledger.apply
         self._wants = self.bus.wants
-        self._now = clock.now_ns
         self._handlers: dict[type, Callable[[Any], None]] = {
             OrderFillReport: self._on_fill,
             MatchingStarted: self._on_pass_started,
@@ -169,9 +170,6 @@ class ExecutionWorker:
         if self._wants(type(event)):
             self.bus.publish(event)
 
-    def now(self) -> int:
-        return self._now()
-
     def submit_batch(self, batch: ExecutionCommandBatch, strategy_id: str) -> None:
         """Carry a batch out (called on the decision bar's close)."""
         self.coordinator.start(batch, strategy_id)
@@ -183,18 +181,22 @@ class ExecutionWorker:
         ``coordinator.busy``."""
         self._reacting = True
         try:
-            for order_id, reason in list(self.cancels.items()):
-                order = self.ledger.orders.get(order_id)
-                if order is None or not order.is_working:
-                    del self.cancels[order_id]
-                else:
-                    self.connector.cancel(order_id, reason)
+            if self.cancels:
+                self._resend_cancels()
             self.coordinator.on_bar_open(open_ns)
             if self.protection.dirty:
                 self.protection.retry()
         finally:
             self._reacting = False
         self._react()
+
+    def _resend_cancels(self) -> None:
+        for order_id, reason in list(self.cancels.items()):
+            order = self.ledger.orders.get(order_id)
+            if order is None or not order.is_working:
+                del self.cancels[order_id]
+            else:
+                self.connector.cancel(order_id, reason)
 
     def _touch(self, state: CommandState) -> None:
         self._dirty[state] = None
@@ -265,7 +267,7 @@ class ExecutionWorker:
                 f"REJECTED: BELOW_MIN_LOT size {quantity} < lot {instrument.lot_size}",
             )
             return
-        at = self._now()
+        at = self.now()
         trade_plan_id = self.ids.new("TPL", at)
         direction = TradeDirection.from_side(entry.direction)
         self.record(TradePlanOpened(at, trade_plan_id, state.strategy_id, symbol, direction))
@@ -368,7 +370,7 @@ class ExecutionWorker:
         return equity
 
     def _open_group(self, state: CommandState, trade_plan_id: str, target: Decimal) -> None:
-        at = self._now()
+        at = self.now()
         group_id = self.ids.new("EXG", at)
         plan = state.command.execution_plan
         algorithm = plan.algorithm if plan is not None else ExecutionAlgorithm.SINGLE
@@ -390,7 +392,7 @@ class ExecutionWorker:
     def _start_algorithm(self, state: CommandState, quantity: Decimal) -> None:
         assert state.symbol is not None
         lot = self.instruments[state.symbol].lot_size
-        algorithm = build_algorithm(state.command.execution_plan, quantity, lot, self._now())
+        algorithm = build_algorithm(state.command.execution_plan, quantity, lot, self.now())
         state.algorithm = algorithm
         first = algorithm.first()
         if first >= lot:
@@ -457,7 +459,7 @@ class ExecutionWorker:
         journal holds what the venue sees. A risk violation rejects the order without it
         reaching the connector.
         """
-        at = self._now()
+        at = self.now()
         instrument = self.instruments[symbol]
         quantity = instrument.floor_quantity(quantity)
         if limit_price is not None:
@@ -785,7 +787,7 @@ class ExecutionWorker:
         if violation is not None:
             self.end_early(state, violation, force_fail=True)
             return
-        step = state.algorithm.step(self.progress(group), self._now(), scheduled)
+        step = state.algorithm.step(self.progress(group), self.now(), scheduled)
         if step.action is Action.SEND:
             self._send_child(state, step.quantity)
         elif step.action is Action.END:
@@ -846,7 +848,7 @@ class ExecutionWorker:
         if state.group_id is not None:
             group = self.ledger.groups[state.group_id]
             if not group.is_terminal:
-                self.record(GroupStatusChanged(self._now(), group.group_id, status, reason))
+                self.record(GroupStatusChanged(self.now(), group.group_id, status, reason))
         outcome = GroupStatus.COMPLETED if status is GroupStatus.PARTIAL else status
         self.coordinator.command_ended(state, outcome, reason, group_status=status)
 
@@ -857,7 +859,7 @@ class ExecutionWorker:
         group = self.ledger.groups[state.group_id]
         if not group.is_terminal:
             failure = reason if status is GroupStatus.FAILED else None
-            self.record(GroupStatusChanged(self._now(), group.group_id, status, failure))
+            self.record(GroupStatusChanged(self.now(), group.group_id, status, failure))
 
     def cancel_orders(self, state: CommandState, reason: str) -> None:
         """Cancel whatever of a command's group still works."""
@@ -876,7 +878,7 @@ class ExecutionWorker:
         self.maybe_close_plan(trade_plan_id)
 
     def open_unwind_group(self, leg: UnwindLeg, quantity: Decimal) -> str:
-        at = self._now()
+        at = self.now()
         group_id = self.ids.new("EXG", at)
         self.record(
             GroupCreated(
@@ -927,7 +929,7 @@ class ExecutionWorker:
                 if ledger.orders[order_id].is_working:
                     return
         self.protection.sync(trade_plan_id)
-        self.record(TradePlanClosed(self._now(), trade_plan_id))
+        self.record(TradePlanClosed(self.now(), trade_plan_id))
         self.protection.release(trade_plan_id)
 
 

@@ -259,9 +259,6 @@ class SimulatedVenue:
     def connect(self, listener: Listener) -> None:
         self._listener = listener
 
-    def _emit(self, report: VenueReport) -> None:
-        self._listener(report)
-
     def _now(self) -> int:
         if self._in_pass:
             return self._pass_ts
@@ -271,11 +268,11 @@ class SimulatedVenue:
         at = order.submitted_at
         instrument = self._instruments.get(order.symbol)
         if instrument is None or order.symbol not in self._symbols:
-            self._emit(OrderRejected(order.order_id, f"UNKNOWN_SYMBOL {order.symbol}", at))
+            self._listener(OrderRejected(order.order_id, f"UNKNOWN_SYMBOL {order.symbol}", at))
             return
         order.quantity = instrument.floor_quantity(order.quantity)
         if order.quantity < instrument.lot_size:
-            self._emit(
+            self._listener(
                 OrderRejected(
                     order.order_id,
                     f"BELOW_MIN_LOT quantity {order.quantity} < lot {instrument.lot_size}",
@@ -290,7 +287,7 @@ class SimulatedVenue:
         if self._faulty:
             reason = self.faults.rejection(order.symbol, at)
             if reason is not None:
-                self._emit(OrderRejected(order.order_id, reason, at))
+                self._listener(OrderRejected(order.order_id, reason, at))
                 return
         eligible = at + self.config.latency_ns
         if self._in_pass and not self._open_fill:
@@ -303,7 +300,7 @@ class SimulatedVenue:
             self._oco.setdefault(order.oco_id, []).append(working)
         self._count += 1
         self.has_working = True
-        self._emit(OrderAccepted(order.order_id, at))
+        self._listener(OrderAccepted(order.order_id, at))
 
     def cancel(self, order_id: str, reason: str) -> None:
         working = self._by_id.get(order_id)
@@ -313,10 +310,10 @@ class SimulatedVenue:
         if self._faulty:
             refusal = self.faults.cancel_refusal(working.request.symbol, at)
             if refusal is not None:
-                self._emit(CancelRefused(order_id, refusal, at))
+                self._listener(CancelRefused(order_id, refusal, at))
                 return
         self._remove(working)
-        self._emit(OrderCancelled(order_id, reason, at))
+        self._listener(OrderCancelled(order_id, reason, at))
 
     def replace(
         self,
@@ -329,19 +326,19 @@ class SimulatedVenue:
         at = self._now()
         working = self._by_id.get(order_id)
         if working is None:
-            self._emit(ReplaceRefused(order_id, "UNKNOWN_ORDER not working", at))
+            self._listener(ReplaceRefused(order_id, "UNKNOWN_ORDER not working", at))
             return
         req = working.request
         instrument = self._instruments[req.symbol]
         if self._faulty:
             refusal = self.faults.replace_refusal(req.symbol, at)
             if refusal is not None:
-                self._emit(ReplaceRefused(order_id, refusal, at))
+                self._listener(ReplaceRefused(order_id, refusal, at))
                 return
         if quantity is not None:
             quantity = instrument.floor_quantity(quantity)
             if quantity <= working.filled:
-                self._emit(
+                self._listener(
                     ReplaceRefused(
                         order_id,
                         f"INVALID_QUANTITY {quantity} <= filled {working.filled}",
@@ -355,7 +352,7 @@ class SimulatedVenue:
         if stop_price is not None:
             req.stop_price = instrument.round_price(stop_price)
         working.cache_level()
-        self._emit(OrderReplaced(order_id, req.quantity, req.limit_price, req.stop_price, at))
+        self._listener(OrderReplaced(order_id, req.quantity, req.limit_price, req.stop_price, at))
 
     def set_faults(self, faults: FaultConfig, seed: int | None = None) -> None:
         """Replace the fault injection from now on (fresh streams for ``seed``, by default
@@ -379,7 +376,7 @@ class SimulatedVenue:
                 continue
             if req.time_in_force in _EXPIRING and self._expired(req, ts):
                 self._remove(working)
-                self._emit(OrderExpired(req.order_id, ts))
+                self._listener(OrderExpired(req.order_id, ts))
                 continue
             working.seen = self._passes
             level = working.level
@@ -393,7 +390,7 @@ class SimulatedVenue:
                 self._match(working, index, ts)
             if req.time_in_force is TimeInForce.IOC and working.active:
                 self._remove(working)
-                self._emit(OrderCancelled(req.order_id, "IOC_UNFILLED", ts))
+                self._listener(OrderCancelled(req.order_id, "IOC_UNFILLED", ts))
         self._end(ts)
 
     def match_close(self, index: int, close_ns: int) -> None:
@@ -423,7 +420,7 @@ class SimulatedVenue:
                 self._fill_taker(working, index, self._c[req.symbol][index], close_ns, False)
                 if req.time_in_force is TimeInForce.IOC and working.active:
                     self._remove(working)
-                    self._emit(OrderCancelled(req.order_id, "IOC_UNFILLED", close_ns))
+                    self._listener(OrderCancelled(req.order_id, "IOC_UNFILLED", close_ns))
             self._end(close_ns)
 
     def _begin(self, index: int, ts: int, marks: dict[str, memoryview]) -> None:
@@ -434,11 +431,11 @@ class SimulatedVenue:
         self._pass_marks = marks
         if len(self._working) > 2 * self._count + 8:
             self._working = [w for w in self._working if w.active]
-        self._emit(MatchingStarted(ts))
+        self._listener(MatchingStarted(ts))
 
     def _end(self, ts: int) -> None:
         self._in_pass = False
-        self._emit(MatchingFinished(ts))
+        self._listener(MatchingFinished(ts))
 
     @staticmethod
     def _expired(req: OrderRequest, ts: int) -> bool:
@@ -574,7 +571,7 @@ class SimulatedVenue:
             available = instrument.floor_quantity(abs(held)) if reducing else ZERO
             if available <= 0:
                 self._remove(working)
-                self._emit(OrderCancelled(req.order_id, "REDUCE_ONLY_NOTHING_TO_REDUCE", ts))
+                self._listener(OrderCancelled(req.order_id, "REDUCE_ONLY_NOTHING_TO_REDUCE", ts))
                 return
             quantity = min(quantity, available)
         if room is not None:
@@ -608,7 +605,7 @@ class SimulatedVenue:
             self._remove(working)
         self._open_fill = at_open
         try:
-            self._emit(
+            self._listener(
                 OrderFillReport(
                     req.order_id,
                     quantity,
@@ -628,7 +625,7 @@ class SimulatedVenue:
             for sibling in list(self._oco.get(req.oco_id, ())):
                 if sibling.active:
                     self._remove(sibling)
-                    self._emit(OrderCancelled(sibling.request.order_id, "OCO", ts))
+                    self._listener(OrderCancelled(sibling.request.order_id, "OCO", ts))
 
     def _resize(self, working: _Working, index: int, price: Decimal) -> bool:
         """Re-size an equity-fraction order from the fill price, clipped to what cash and
@@ -662,7 +659,7 @@ class SimulatedVenue:
 
     def _reject(self, working: _Working, reason: str, ts: int) -> None:
         self._remove(working)
-        self._emit(OrderRejected(working.request.order_id, reason, ts))
+        self._listener(OrderRejected(working.request.order_id, reason, ts))
 
     def _mark(self, index: int, symbol: str) -> Decimal:
         return Decimal(repr(self._pass_marks[symbol][index]))
@@ -777,7 +774,7 @@ class SimulatedVenue:
             value = -net * Decimal(repr(mark)) * self._instruments[symbol].multiplier
             amount = (value * self._borrow * days).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
             if amount > 0:
-                self._emit(CostCharged(key, symbol, amount, "BORROW", ts))
+                self._listener(CostCharged(key, symbol, amount, "BORROW", ts))
         self.next_charge_ns = (today + 1) * _NS_PER_DAY if self._shorts else NEVER_NS
 
     def _remove(self, working: _Working) -> None:
