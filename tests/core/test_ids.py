@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from random import Random
 
 import pytest
 from hypothesis import given
@@ -233,3 +234,35 @@ def test_generated_ids_match_their_prefix_regex(
 def test_same_seed_and_clock_always_give_the_same_ids(seed: int, moments: list[datetime]) -> None:
     one, two = IdGenerator(seed), IdGenerator(seed)
     assert [one.new("ORD", m) for m in moments] == [two.new("ORD", m) for m in moments]
+
+
+@given(
+    seed=st.integers(0, 2**32),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(ID_FORMATS)),
+            st.integers(-(10**18), 10**18) | st.integers(0, 200_000 * 10**9),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_generated_ids_are_the_stamp_and_the_seeded_draw(
+    seed: int, steps: list[tuple[str, int, bool]]
+) -> None:
+    # The generator caches dates, times of day and heads: whatever the order of instants
+    # (across days, before 1970, mixed with datetimes), every id is still exactly the stamp
+    # of its instant and the next 32-bit draw of the seeded stream in 8 lowercase hex digits.
+    gen, draws = IdGenerator(seed), Random(seed)
+    for prefix, ns, as_datetime in steps:
+        moment = datetime.fromtimestamp(ns // 1_000_000_000, UTC) if as_datetime else ns
+        expected = f"{prefix}_{stamp_of(moment)}_{draws.getrandbits(32):08x}"
+        assert gen.new(prefix, moment) == expected
+
+
+def test_stamps_of_consecutive_bars_cross_midnight_and_new_year() -> None:
+    gen = IdGenerator(0)
+    start = int(datetime(2023, 12, 31, 23, 58, 59, tzinfo=UTC).timestamp()) * 1_000_000_000
+    got = [gen.new("SIG", start + k * 60_000_000_000)[4:19] for k in range(3)]
+    assert got == ["20231231_235859", "20231231_235959", "20240101_000059"]

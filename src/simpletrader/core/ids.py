@@ -110,27 +110,45 @@ def stamp_of(moment: datetime | int) -> str:
     return time.strftime("%Y%m%d_%H%M%S", time.gmtime(moment // 1_000_000_000))
 
 
+_TWO_DIGITS: Final = tuple(f"{n:02d}" for n in range(60))
+
+
 class IdGenerator:
     """Seeded id source. Ids drawn in one second share a cached ``PREFIX_STAMP_`` head, so an
     id costs one random draw and one string join on the hot path."""
 
-    __slots__ = ("_heads", "_last_key", "_last_stamp", "_rng")
+    __slots__ = ("_date", "_day", "_draw", "_heads", "_last_key", "_last_stamp", "_rng")
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = Random(seed)
+        self._draw = self._rng.getrandbits
         self._last_key: int | None = None
         self._last_stamp = ""
         self._heads: dict[str, str] = {}
+        self._day: int | None = None
+        self._date = ""
 
     def stamp(self, moment: datetime | int) -> str:
         if isinstance(moment, datetime):
             if moment.tzinfo is None:
                 raise ValueError("ids need a tz-aware timestamp")
             key = int(moment.timestamp())
+            if key != self._last_key:
+                self._last_stamp = stamp_of(moment)
         else:
             key = moment // 1_000_000_000
+            if key != self._last_key:
+                # A simulated clock moves a bar at a time: the date part changes once a day, so
+                # only the time of day is formatted here (strftime costs a microsecond).
+                day, second = divmod(key, 86_400)
+                if day != self._day:
+                    self._date = time.strftime("%Y%m%d_", time.gmtime(day * 86_400))
+                    self._day = day
+                minute, second = divmod(second, 60)
+                hour, minute = divmod(minute, 60)
+                two = _TWO_DIGITS
+                self._last_stamp = self._date + two[hour] + two[minute] + two[second]
         if key != self._last_key:
-            self._last_stamp = stamp_of(moment)
             self._last_key = key
             self._heads = {}
         return self._last_stamp
@@ -144,7 +162,9 @@ class IdGenerator:
             if prefix not in ID_FORMATS:
                 raise KeyError(prefix)
             head = self._heads[prefix] = f"{prefix}_{self._last_stamp}_"
-        return f"{head}{self._rng.getrandbits(32):08x}"
+        # Big-endian bytes in hex are the same 8 lowercase digits as ``f"{bits:08x}"``, at half
+        # the cost of a format spec.
+        return head + self._draw(32).to_bytes(4, "big").hex()
 
 
 def new_run_id(moment: datetime | None = None) -> str:
