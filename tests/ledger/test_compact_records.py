@@ -8,15 +8,18 @@ from simpletrader.backtest.api import backtest
 from simpletrader.ledger.records import DecimalPool
 
 
-def test_equal_amounts_share_one_object_and_keep_their_form() -> None:
+def test_equal_amounts_share_one_object_per_form() -> None:
     pool = DecimalPool()
     first = pool(Decimal("998"))
     assert pool(Decimal("998")) is first
     other_form = Decimal("998.0")
     assert pool(other_form) is other_form
+    assert pool(Decimal("998.0")) is other_form
     assert str(pool(Decimal("998.0"))) == "998.0"
     assert pool(Decimal("0E-8")) is pool(Decimal("0E-8"))
-    assert len(pool) == 2
+    assert str(pool(Decimal("-0"))) == "-0"
+    assert str(pool(Decimal("0"))) == "0"
+    assert len(pool) == 5
 
 
 def test_a_run_holds_each_distinct_amount_once() -> None:

@@ -31,6 +31,7 @@ from simpletrader.journal.events import (
     TradePlanOpened,
 )
 from simpletrader.ledger.records import (
+    ONE,
     ZERO,
     DecimalPool,
     FillRecord,
@@ -216,7 +217,7 @@ class Ledger:
         group.filled_quantity = pool(group.filled_quantity + quantity)
         plan = self.plans[group.trade_plan_id]
         signed = quantity if order.side == "BUY" else -quantity
-        multiplier = self._multipliers.get(order.symbol, Decimal(1))
+        multiplier = self._multipliers.get(order.symbol, ONE)
         realized = plan.apply_fill(signed, price, fee, multiplier, e.at, pool)
         self.realized_pnl += realized
         self.fees += fee
@@ -314,10 +315,12 @@ class Ledger:
         return self.positions.get(symbol, ZERO)
 
     def open_plans(self, strategy_id: str, symbol: str | None = None) -> Sequence[TradePlanRecord]:
-        plans = self._active.get(strategy_id, ())
+        plans = self._active.get(strategy_id)
+        if not plans:  # the common answer: asked on every flow, and mostly flat
+            return ()
         if symbol is None:
             return tuple(plans)
-        return tuple(p for p in plans if p.symbol == symbol)
+        return tuple([p for p in plans if p.symbol == symbol])
 
     def has_working_command(self, trade_plan_id: str) -> bool:
         plan = self.plans[trade_plan_id]
@@ -338,7 +341,7 @@ class Ledger:
 
     # -- P&L and exposure --------------------------------------------------------------------
     def multiplier(self, symbol: str) -> Decimal:
-        return self._multipliers.get(symbol, Decimal(1))
+        return self._multipliers.get(symbol, ONE)
 
     def plan_unrealized_pnl(self, trade_plan_id: str, price: Decimal) -> Decimal:
         """Unrealized P&L of one plan's open net at ``price`` (against its average price)."""

