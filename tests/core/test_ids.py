@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from simpletrader.core import ids as ids_module
-from simpletrader.core.ids import ID_FORMATS, IdGenerator, new_run_id, prefix_of, stamp_of
+from simpletrader.core.ids import (
+    ID_FORMATS,
+    IdGenerator,
+    new_run_id,
+    pack_id,
+    prefix_of,
+    stamp_of,
+    unpack_id,
+)
 
 DESIGN_PREFIXES = [
     "TCK", "SCH", "NWS", "SIG", "RSK", "STR", "ENT", "SIZ", "EXT", "EXP",
@@ -266,3 +274,46 @@ def test_stamps_of_consecutive_bars_cross_midnight_and_new_year() -> None:
     start = int(datetime(2023, 12, 31, 23, 58, 59, tzinfo=UTC).timestamp()) * 1_000_000_000
     got = [gen.new("SIG", start + k * 60_000_000_000)[4:19] for k in range(3)]
     assert got == ["20231231_235859", "20231231_235959", "20240101_000059"]
+
+
+@given(
+    seed=st.integers(0, 2**32),
+    ns=st.integers(-(10**18), 10**18),
+    prefix=st.sampled_from(DESIGN_PREFIXES),
+)
+def test_a_generated_id_packs_into_its_bits_and_back(seed: int, ns: int, prefix: str) -> None:
+    value = IdGenerator(seed).new(prefix, ns)
+    packed = pack_id(value, prefix, ns)
+    assert isinstance(packed, int)
+    assert unpack_id(packed, prefix, ns) == value
+    assert unpack_id(packed, prefix, ns + 5 * 10**9) != value  # read back against its own time
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ["+a1b2c3d", "-a1b2c3d", " a1b2c3d", "a1b_2c3d", "A1B2C3D4", "a1b2c3d٣", "a1b2c3dg", "a1b2c3d"],
+)
+def test_only_the_canonical_form_of_an_id_packs(tail: str) -> None:
+    value = f"FIL_20240309_143005_{tail}"
+    assert pack_id(value, "FIL", MOMENT_NS) == value
+    assert unpack_id(pack_id(value, "FIL", MOMENT_NS), "FIL", MOMENT_NS) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "prefix"),
+    [
+        ("FIL_20240309_143006_0a1b2c3d", "FIL"),  # drawn in another second
+        ("ORD_20240309_143005_0a1b2c3d", "FIL"),  # another prefix
+        ("FIL_20240309_143005_0a1b2c3d0", "FIL"),  # too long
+        ("venue-fill-17", "FIL"),
+        ("", "FIL"),
+    ],
+)
+def test_an_id_of_another_form_or_instant_stays_a_string(value: str, prefix: str) -> None:
+    assert pack_id(value, prefix, MOMENT_NS) == value
+    assert unpack_id(value, prefix, MOMENT_NS) == value
+
+
+@given(value=st.text(max_size=40), ns=st.integers(-(10**18), 10**18))
+def test_any_string_comes_back_from_a_pack(value: str, ns: int) -> None:
+    assert unpack_id(pack_id(value, "EXC", ns), "EXC", ns) == value

@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from random import Random
 from typing import Annotated, Final
 
@@ -101,23 +102,93 @@ def prefix_of(value: str) -> str:
     return prefix
 
 
+_TWO_DIGITS: Final = tuple(f"{n:02d}" for n in range(60))
+
+
 def stamp_of(moment: datetime | int) -> str:
     """``YYYYMMDD_HHMMSS`` in UTC for a tz-aware datetime or integer nanoseconds since epoch."""
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
             raise ValueError("ids need a tz-aware timestamp")
         return moment.astimezone(UTC).strftime("%Y%m%d_%H%M%S")
-    return time.strftime("%Y%m%d_%H%M%S", time.gmtime(moment // 1_000_000_000))
+    return _stamp_of_second(moment // 1_000_000_000)
 
 
-_TWO_DIGITS: Final = tuple(f"{n:02d}" for n in range(60))
+@lru_cache(maxsize=64)
+def _date_of_day(day: int) -> str:
+    return time.strftime("%Y%m%d_", time.gmtime(day * 86_400))
+
+
+def _stamp_of_second(second: int) -> str:
+    # A simulated clock moves a bar at a time: the date changes once a day, so only the time
+    # of day is built here, from a table (strftime costs a microsecond).
+    day, second = divmod(second, 86_400)
+    minute, second = divmod(second, 60)
+    hour, minute = divmod(minute, 60)
+    two = _TWO_DIGITS
+    return _date_of_day(day) + two[hour] + two[minute] + two[second]
+
+
+class _Heads:
+    """``PREFIX_STAMP_`` heads of the latest second packed or unpacked: records are made and
+    read in time order, so nearly every call finds its head here."""
+
+    __slots__ = ("heads", "second")
+
+    def __init__(self) -> None:
+        self.second: int | None = None
+        self.heads: dict[str, str] = {}
+
+    def head(self, prefix: str, moment_ns: int) -> str:
+        second = moment_ns // 1_000_000_000
+        if second != self.second:
+            self.second = second
+            self.heads = {}
+        head = self.heads.get(prefix)
+        if head is None:
+            head = self.heads[prefix] = f"{prefix}_{_stamp_of_second(second)}_"
+        return head
+
+
+_HEADS = _Heads()
+
+
+def pack_id(value: str, prefix: str, moment_ns: int) -> int | str:
+    """``value`` as its 32 random bits if it is exactly an id of ``prefix`` stamped in the second
+    of ``moment_ns``, else ``value`` itself; :func:`unpack_id` gives the string back.
+
+    For records that keep an id next to the instant it was drawn at: the bits take 32 bytes,
+    the string 80.
+    """
+    heads = _HEADS
+    head = heads.heads.get(prefix) if moment_ns // 1_000_000_000 == heads.second else None
+    if head is None:
+        head = heads.head(prefix, moment_ns)
+    tail = value[-8:]
+    if len(value) != len(head) + 8 or not value.startswith(head):
+        return value
+    try:
+        bits = int(tail, 16)
+    except ValueError:
+        return value
+    # ``int`` also reads signs, spaces, underscores and capitals: only the canonical form packs.
+    if bits >= 0 and bits.to_bytes(4, "big").hex() == tail:
+        return bits
+    return value
+
+
+def unpack_id(packed: int | str, prefix: str, moment_ns: int) -> str:
+    """The id :func:`pack_id` was given for the same ``prefix`` and ``moment_ns``."""
+    if isinstance(packed, str):
+        return packed
+    return _HEADS.head(prefix, moment_ns) + packed.to_bytes(4, "big").hex()
 
 
 class IdGenerator:
     """Seeded id source. Ids drawn in one second share a cached ``PREFIX_STAMP_`` head, so an
     id costs one random draw and one string join on the hot path."""
 
-    __slots__ = ("_date", "_day", "_draw", "_heads", "_last_key", "_last_stamp", "_rng")
+    __slots__ = ("_draw", "_heads", "_last_key", "_last_stamp", "_rng")
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = Random(seed)
@@ -125,8 +196,6 @@ class IdGenerator:
         self._last_key: int | None = None
         self._last_stamp = ""
         self._heads: dict[str, str] = {}
-        self._day: int | None = None
-        self._date = ""
 
     def stamp(self, moment: datetime | int) -> str:
         if isinstance(moment, datetime):
@@ -138,16 +207,7 @@ class IdGenerator:
         else:
             key = moment // 1_000_000_000
             if key != self._last_key:
-                # A simulated clock moves a bar at a time: the date part changes once a day, so
-                # only the time of day is formatted here (strftime costs a microsecond).
-                day, second = divmod(key, 86_400)
-                if day != self._day:
-                    self._date = time.strftime("%Y%m%d_", time.gmtime(day * 86_400))
-                    self._day = day
-                minute, second = divmod(second, 60)
-                hour, minute = divmod(minute, 60)
-                two = _TWO_DIGITS
-                self._last_stamp = self._date + two[hour] + two[minute] + two[second]
+                self._last_stamp = _stamp_of_second(key)
         if key != self._last_key:
             self._last_key = key
             self._heads = {}

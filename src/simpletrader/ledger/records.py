@@ -21,6 +21,7 @@ from simpletrader.core.enums import (
     TradeDirection,
     TradePlanStatus,
 )
+from simpletrader.core.ids import pack_id, unpack_id
 from simpletrader.core.order_states import WORKING_ORDER_STATUSES, check_order_transition
 from simpletrader.dtos import ExecutionGroup, Fill, Order, TradePlan
 
@@ -187,11 +188,15 @@ class TradePlanRecord:
 
 
 class GroupRecord:
+    """One execution group. Its command id is drawn in the second it is created, so it is kept
+    as its random bits (:func:`~simpletrader.core.ids.pack_id`) and read back whole. The batch
+    id is not: the engine keeps every ended batch's id string anyway."""
+
     __slots__ = (
+        "_command",
+        "_created",
         "algorithm",
         "batch_id",
-        "command_id",
-        "created_at",
         "failure_reason",
         "filled_quantity",
         "group_id",
@@ -216,7 +221,8 @@ class GroupRecord:
     ) -> None:
         self.group_id = group_id
         self.trade_plan_id = trade_plan_id
-        self.command_id = command_id
+        self._created = at
+        self._command = None if command_id is None else pack_id(command_id, "EXC", at)
         self.batch_id = batch_id
         self.role = role
         self.algorithm = algorithm
@@ -225,8 +231,26 @@ class GroupRecord:
         self.failure_reason: str | None = None
         self.filled_quantity = ZERO
         self.order_ids: tuple[str, ...] = ()
-        self.created_at = at
         self.updated_at = at
+
+    @property
+    def command_id(self) -> str | None:
+        command = self._command
+        return None if command is None else unpack_id(command, "EXC", self._created)
+
+    @command_id.setter
+    def command_id(self, command_id: str | None) -> None:
+        self._command = command_id
+
+    @property
+    def created_at(self) -> int:
+        return self._created
+
+    @created_at.setter
+    def created_at(self, at: int) -> None:
+        # A packed id is read back against the creation time: unpack it before that moves.
+        self._command = self.command_id
+        self._created = at
 
     @property
     def is_terminal(self) -> bool:
@@ -347,11 +371,14 @@ class OrderRecord:
 
 
 class FillRecord:
+    """One fill. Its id is drawn when it is recorded, so it is kept as its random bits
+    (:func:`~simpletrader.core.ids.pack_id`) and read back whole."""
+
     __slots__ = (
-        "executed_at",
+        "_executed",
+        "_fill",
         "fee",
         "fee_asset",
-        "fill_id",
         "liquidity",
         "order_id",
         "price",
@@ -369,14 +396,32 @@ class FillRecord:
         liquidity: str,
         executed_at: int,
     ) -> None:
-        self.fill_id = fill_id
+        self._executed = executed_at
+        self._fill = pack_id(fill_id, "FIL", executed_at)
         self.order_id = order_id
         self.quantity = quantity
         self.price = price
         self.fee = fee
         self.fee_asset = fee_asset
         self.liquidity = liquidity
-        self.executed_at = executed_at
+
+    @property
+    def fill_id(self) -> str:
+        return unpack_id(self._fill, "FIL", self._executed)
+
+    @fill_id.setter
+    def fill_id(self, fill_id: str) -> None:
+        self._fill = fill_id
+
+    @property
+    def executed_at(self) -> int:
+        return self._executed
+
+    @executed_at.setter
+    def executed_at(self, at: int) -> None:
+        # A packed id is read back against the fill's time: unpack it before that moves.
+        self._fill = self.fill_id
+        self._executed = at
 
     def snapshot(self) -> Fill:
         return Fill(
