@@ -317,3 +317,24 @@ def test_an_id_of_another_form_or_instant_stays_a_string(value: str, prefix: str
 @given(value=st.text(max_size=40), ns=st.integers(-(10**18), 10**18))
 def test_any_string_comes_back_from_a_pack(value: str, ns: int) -> None:
     assert unpack_id(pack_id(value, "EXC", ns), "EXC", ns) == value
+
+
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 5), st.sampled_from(["FIL", "EXC"])),
+        max_size=30,
+    )
+)
+def test_packing_interleaved_with_generators_of_other_seconds_is_exact(
+    steps: list[tuple[int, int, str]],
+) -> None:
+    # Generators share their heads of the second with the packer: whichever drew last, a pack
+    # and an unpack must only ever see heads of their own second.
+    gens = [IdGenerator(i) for i in range(3)]
+    for which, second, prefix in steps:
+        ns = MOMENT_NS + second * 1_000_000_000
+        value = gens[which].new(prefix, ns)
+        assert unpack_id(pack_id(value, prefix, ns), prefix, ns) == value
+        other = ns + 1_000_000_000
+        assert unpack_id(pack_id(value, prefix, other), prefix, other) == value
+        assert value[len(prefix) + 1 : len(prefix) + 16] == stamp_of(ns)

@@ -130,23 +130,30 @@ def _stamp_of_second(second: int) -> str:
 
 
 class _Heads:
-    """``PREFIX_STAMP_`` heads of the latest second packed or unpacked: records are made and
-    read in time order, so nearly every call finds its head here."""
+    """The stamp and ``PREFIX_STAMP_`` heads of the latest second packed or unpacked: records
+    are made and read in time order, so most calls find their second here."""
 
-    __slots__ = ("heads", "second")
+    __slots__ = ("heads", "second", "stamp")
 
     def __init__(self) -> None:
         self.second: int | None = None
+        self.stamp = ""
         self.heads: dict[str, str] = {}
+
+    def share(self, second: int, stamp: str) -> dict[str, str]:
+        """Start ``second`` (whose stamp is ``stamp``) and hand out its heads to fill."""
+        self.second, self.stamp, self.heads = second, stamp, {}
+        return self.heads
 
     def head(self, prefix: str, moment_ns: int) -> str:
         second = moment_ns // 1_000_000_000
         if second != self.second:
+            self.stamp = _stamp_of_second(second)
             self.second = second
             self.heads = {}
         head = self.heads.get(prefix)
         if head is None:
-            head = self.heads[prefix] = f"{prefix}_{_stamp_of_second(second)}_"
+            head = self.heads[prefix] = f"{prefix}_{self.stamp}_"
         return head
 
 
@@ -208,6 +215,10 @@ class IdGenerator:
             key = moment // 1_000_000_000
             if key != self._last_key:
                 self._last_stamp = _stamp_of_second(key)
+                self._last_key = key
+                # Shared with pack_id: records are packed in the second their ids were drawn.
+                self._heads = _HEADS.share(key, self._last_stamp)
+            return self._last_stamp
         if key != self._last_key:
             self._last_key = key
             self._heads = {}
