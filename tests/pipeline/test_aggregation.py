@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pipeline_kit import blueprint, flow_dtos, kinds
+from pydantic import ValidationError
 
 from simpletrader.backtest.engine import run_backtest
 from simpletrader.core.enums import BatchExecutionMode, LegScope, OrderType, Side, TradeDirection
@@ -32,7 +33,15 @@ from simpletrader.plugins.base import (
 )
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "plugins"))
-from plugin_kit import FakeLedger, FakePlan, make_bars, make_ctx, make_directive, new_leg
+from plugin_kit import (
+    FakeLedger,
+    FakePlan,
+    assert_as_validated,
+    make_bars,
+    make_ctx,
+    make_directive,
+    new_leg,
+)
 
 CALLS: list[str] = []
 
@@ -293,3 +302,56 @@ def test_overlapping_ranges_are_a_bootstrap_error_naming_both() -> None:
         r"\[0\.0, 0\.6\) and limit_offset \(#1\) \[0\.5, 1\.0\)",
     ):
         run_backtest(blueprint(CONFIDENCE % entries))
+
+
+def test_a_batch_of_exact_plan_types_is_the_validated_batch() -> None:
+    ctx = _world()
+    close = LegDirective(scope=LegScope.CLOSE_EXISTING, trade_plan_id=TPL, symbol="A")
+    batch = _aggregator().build(make_directive(ctx, [close, new_leg("B")]), ctx)
+    assert not isinstance(batch, NotPlanned)
+    assert_as_validated(batch)
+
+
+def test_plans_of_other_types_go_through_validation() -> None:
+    class MyEntryPlan(EntryPlan):
+        pass
+
+    class SubclassEntry(EntryPlanner):
+        def plan(self, leg: LegContext) -> EntryPlan:
+            return MyEntryPlan(plan_id=leg.ctx.new_id("ENT"), symbol=leg.symbol, direction=Side.BUY)
+
+    class NoExecution(ExecutionPlanner):
+        def plan(self, leg: LegContext) -> ExecutionPlan:
+            return None  # type: ignore[return-value]
+
+    ctx = _world()
+    aggregator = _aggregator()
+    aggregator.selectors["entry_planner"] = RoleSelector(
+        "entry_planner",
+        [RangedPlugin(0.0, 1.0, SubclassEntry(), "entry_planner")],  # type: ignore[arg-type]
+    )
+    batch = aggregator.build(make_directive(ctx, [new_leg("B")]), ctx)
+    assert not isinstance(batch, NotPlanned)
+    assert type(batch.commands[0].entry_plan) is MyEntryPlan
+    assert_as_validated(batch)
+    aggregator = _aggregator()  # a fresh one: planners are picked once per confidence
+    aggregator.selectors["execution_planner"] = RoleSelector(
+        "execution_planner",
+        [RangedPlugin(0.0, 1.0, NoExecution(), "execution_planner")],  # type: ignore[arg-type]
+    )
+    close = LegDirective(scope=LegScope.CLOSE_EXISTING, trade_plan_id=TPL, symbol="A")
+    with pytest.raises(ValidationError, match="a command needs at least one plan"):
+        aggregator.build(make_directive(ctx, [close]), ctx)
+
+
+def test_colliding_command_ids_are_refused_by_the_batch_validation() -> None:
+    class SameIds(RecordingIds):
+        def new(self, prefix: str, moment: object) -> str:  # type: ignore[override]
+            return (
+                "EXC_20240101_000000_00000001" if prefix == "EXC" else super().new(prefix, moment)
+            )
+
+    ctx = _world()
+    ctx.ids = SameIds()
+    with pytest.raises(ValidationError, match="command ids must be unique"):
+        _aggregator().build(make_directive(ctx, [new_leg("A"), new_leg("B")]), ctx)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
+from pydantic import BaseModel
 
 from simpletrader.core.cache import StrategyCache
 from simpletrader.core.clock import SimulatedClock
@@ -183,3 +184,21 @@ def leg_context(
         direction=direction,
         plan=plan,
     )
+
+
+def assert_as_validated(model: BaseModel) -> None:
+    """``model`` (nested models too) is what its constructor makes of its own values: equal,
+    the same value types, fields in the same order, the same fields-set. What a trusted build
+    must give."""
+    rebuilt = type(model)(**{name: getattr(model, name) for name in model.model_fields_set})
+    assert rebuilt == model
+    assert repr(rebuilt) == repr(model)
+    assert list(rebuilt.__dict__) == list(model.__dict__)
+    assert [type(v) for v in rebuilt.__dict__.values()] == [
+        type(v) for v in model.__dict__.values()
+    ]
+    assert rebuilt.model_fields_set == model.model_fields_set
+    for value in model.__dict__.values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, BaseModel):
+                assert_as_validated(item)

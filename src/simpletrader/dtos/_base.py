@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+_new = object.__new__
+# The slots every pydantic instance carries; writing them through their descriptors is what
+# ``model_construct`` does, minus its per-field loop over aliases and defaults.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_REQUIRED = object()
 
 
 class FrozenModel(BaseModel):
@@ -15,6 +32,35 @@ class FrozenModel(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", validate_default=False, allow_inf_nan=False
     )
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """The model of ``values`` without validating them: for the platform's own records only.
+
+        Use it where every value is already what validation would make of it: an id the
+        platform generated, a part taken from a validated DTO, an enum member, a number checked
+        by the caller against the field's bounds. The result equals the validated model (same
+        fields in the same order, same fields-set). Anything from a user, or not checked, goes
+        through the constructor. Costs ~0.8 µs where validation costs 2-5 µs (DESIGN.md §10).
+        """
+        fields = _TEMPLATES.get(cls)
+        if fields is None:
+            fields = _TEMPLATES[cls] = {
+                name: _REQUIRED if info.is_required() else info.default
+                for name, info in cls.model_fields.items()
+            }
+        model = _new(cls)
+        fields = fields.copy()
+        fields.update(values)
+        _set_dict(model, fields)
+        _set_fields_set(model, set(values))
+        _set_extra(model, None)
+        _set_private(model, None)
+        return model
+
+
+_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
+"""Each trusted-built class's fields in declaration order, with defaults (or a marker)."""
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -30,3 +76,30 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveMoney = Annotated[Decimal, Field(gt=0)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0)]
 Symbol = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")]
+
+
+class KnownValid:
+    """The strings already found valid for one constrained str type, for trusted builds.
+
+    A str's validity depends on its value only, so each distinct value is validated once (by
+    the type's own pydantic validator). Bounded: a stream of new values validates each anew.
+    """
+
+    __slots__ = ("_adapter", "_seen")
+
+    def __init__(self, tp: Any) -> None:
+        self._adapter: TypeAdapter[str] = TypeAdapter(tp)
+        self._seen: set[str] = set()
+
+    def __contains__(self, value: object) -> bool:
+        if type(value) is not str:
+            return False
+        if value in self._seen:
+            return True
+        try:
+            self._adapter.validate_python(value)
+        except ValidationError:
+            return False
+        if len(self._seen) < 1024:
+            self._seen.add(value)
+        return True

@@ -13,16 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from simpletrader.core.enums import LegScope, TradeDirection
 from simpletrader.core.errors import PlanError
 from simpletrader.dtos import (
     CausalityChain,
+    EntryPlan,
     ExecutionCommand,
     ExecutionCommandBatch,
     ExecutionPlan,
+    ExecutionPolicy,
+    ExitPlan,
     LegDirective,
+    SizePlan,
     StrategyDirective,
     check_exit_levels,
 )
@@ -105,39 +109,17 @@ class Aggregator:
             if isinstance(planned, NotPlanned):
                 return planned
             job, execution_plan = planned
-            command_id = ctx.new_id("EXC")
-            plans = (job.entry_plan, job.size_plan, job.exit_plan, execution_plan)
             commands.append(
-                ExecutionCommand(
-                    command_id=command_id,
-                    causality=CausalityChain(
-                        origin_id=directive.causality.origin_id,
-                        signal_ids=directive.causality.signal_ids,
-                        risk_ids=directive.causality.risk_ids,
-                        directive_id=directive.directive_id,
-                        plan_ids=tuple(p.plan_id for p in plans if p is not None),
-                        command_id=command_id,
-                        batch_id=batch_id,
-                    ),
-                    leg_index=leg_index,
-                    scope=leg.scope,
-                    trade_plan_id=leg.trade_plan_id,
-                    entry_plan=job.entry_plan,
-                    size_plan=job.size_plan,
-                    exit_plan=job.exit_plan,
-                    execution_plan=execution_plan,
+                _command(
+                    directive,
+                    leg,
+                    leg_index,
+                    ctx.new_id("EXC"),
+                    batch_id,
+                    (job.entry_plan, job.size_plan, job.exit_plan, execution_plan),
                 )
             )
-        policy = directive.policy
-        return ExecutionCommandBatch(
-            batch_id=batch_id,
-            directive_id=directive.directive_id,
-            commands=tuple(commands),
-            mode=policy.mode,
-            timeout_seconds=policy.timeout_seconds,
-            unwind_filled_legs=policy.unwind_filled_legs,
-            created_at=directive.decision_timestamp,
-        )
+        return _batch(directive, batch_id, tuple(commands))
 
     def _plan_leg(
         self,
@@ -199,3 +181,77 @@ class Aggregator:
         if "execution_planner" in roles:
             execution_plan = cast(ExecutionPlanner, picked["execution_planner"]).plan(job)
         return job, execution_plan
+
+
+_PLAN_TYPES = (EntryPlan, SizePlan, ExitPlan, ExecutionPlan)
+
+
+def _command(
+    directive: StrategyDirective,
+    leg: LegDirective,
+    leg_index: int,
+    command_id: str,
+    batch_id: str,
+    plans: tuple[Any, Any, Any, Any],
+) -> ExecutionCommand:
+    """The command of one planned leg and its causality chain.
+
+    Everything in it is validated already (the directive and its legs, the plans) or generated
+    here (the ids), so when each plan is of its exact type and one is there at all, validation
+    would change nothing and is skipped; anything else (a plugin's subclass, a dict, no plan)
+    takes the constructor and its errors.
+    """
+    entry, size, exit_, execution = plans
+    causality = directive.causality
+    fields = {
+        "command_id": command_id,
+        "leg_index": leg_index,
+        "scope": leg.scope,
+        "trade_plan_id": leg.trade_plan_id,
+        "entry_plan": entry,
+        "size_plan": size,
+        "exit_plan": exit_,
+        "execution_plan": execution,
+    }
+    chain = {
+        "origin_id": causality.origin_id,
+        "signal_ids": causality.signal_ids,
+        "risk_ids": causality.risk_ids,
+        "directive_id": directive.directive_id,
+        "plan_ids": tuple(p.plan_id for p in plans if p is not None),
+        "command_id": command_id,
+        "batch_id": batch_id,
+    }
+    if (
+        entry is not None or size is not None or exit_ is not None or execution is not None
+    ) and all(p is None or type(p) is t for p, t in zip(plans, _PLAN_TYPES, strict=True)):
+        return ExecutionCommand.trusted(causality=CausalityChain.trusted(**chain), **fields)
+    return ExecutionCommand(causality=CausalityChain(**chain), **fields)
+
+
+def _batch(
+    directive: StrategyDirective, batch_id: str, commands: tuple[ExecutionCommand, ...]
+) -> ExecutionCommandBatch:
+    """The directive's batch, its policy copied verbatim.
+
+    The policy is a validated ``ExecutionPolicy`` (so its mode admits its unwind flag) and the
+    commands were just built with fresh ids; only ids that collided need the constructor (and
+    its error).
+    """
+    policy = directive.policy
+    fields = {
+        "batch_id": batch_id,
+        "directive_id": directive.directive_id,
+        "commands": commands,
+        "mode": policy.mode,
+        "timeout_seconds": policy.timeout_seconds,
+        "unwind_filled_legs": policy.unwind_filled_legs,
+        "created_at": directive.decision_timestamp,
+    }
+    if (
+        commands
+        and type(policy) is ExecutionPolicy
+        and (len(commands) == 1 or len({c.command_id for c in commands}) == len(commands))
+    ):
+        return ExecutionCommandBatch.trusted(**fields)
+    return ExecutionCommandBatch(**fields)

@@ -186,7 +186,10 @@ class StrategyFlow:
         ctx = self.ctx
         self.flows += 1
         at = ctx.clock.now_ns()
-        origin = Origin(id=ctx.new_id(_ORIGIN_PREFIX[origin_type]), type=origin_type)
+        if origin_type.__class__ is not OriginType:
+            origin_type = OriginType(origin_type)  # a caller's plain "TICK"
+        # A fresh id of the type's own prefix: what Origin's validation would check.
+        origin = Origin.trusted(id=ctx.new_id(_ORIGIN_PREFIX[origin_type]), type=origin_type)
         record = self.worker.record
         cache = ctx.cache
         cache.origin, cache.signals, cache.risks = origin, signals, risks

@@ -9,9 +9,9 @@ also override :meth:`Plugin.setup`, called once at bootstrap when the data's bar
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
@@ -26,7 +26,7 @@ from simpletrader.core.enums import (
     SignalDirection,
     TradeDirection,
 )
-from simpletrader.core.ids import IdGenerator
+from simpletrader.core.ids import ID_FORMATS, ORIGIN_PREFIXES, IdGenerator
 from simpletrader.dtos import (
     CausalityChain,
     EntryPlan,
@@ -42,6 +42,8 @@ from simpletrader.dtos import (
     SizePlan,
     StrategyDirective,
 )
+from simpletrader.dtos._base import KnownValid, Symbol
+from simpletrader.dtos.detection import SignalType
 
 if TYPE_CHECKING:
     from simpletrader.core.cache import StrategyCache
@@ -187,6 +189,27 @@ class ContextWorker(Plugin):
     def compute(self, bars: Mapping[str, Bars]) -> Mapping[str, np.ndarray]: ...
 
 
+# What the detection helpers below check before a trusted build (the rest of a Signal or Risk
+# is a generated id): values are validated once, then known.
+_SIGNAL_TYPES = KnownValid(SignalType)
+_SYMBOLS = KnownValid(Symbol)
+
+
+def known_symbol(value: object) -> bool:
+    """Whether ``value`` is a str a ``Symbol`` field keeps as it is (validated once per value)."""
+    return value in _SYMBOLS
+
+
+def _unit(value: object) -> bool:
+    """A float in [0, 1] (NaN is not), as a ``Unit`` field keeps it."""
+    return type(value) is float and 0.0 <= value <= 1.0
+
+
+def _utc(moment: object) -> bool:
+    """A datetime in UTC, which a ``UtcDatetime`` field keeps as it is."""
+    return type(moment) is datetime and moment.tzinfo is UTC
+
+
 class SignalDetector(Plugin):
     """Reads facts on the current bar and reports opportunities."""
 
@@ -214,10 +237,21 @@ class SignalDetector(Plugin):
         symbol: str | None = None,
         confidence: float | None = None,
     ) -> Signal:
-        return Signal(
+        now = ctx.now
+        symbol = symbol or ctx.cache.primary
+        build = (
+            Signal.trusted
+            if direction.__class__ is SignalDirection
+            and signal_type in _SIGNAL_TYPES
+            and symbol in _SYMBOLS
+            and (confidence is None or _unit(confidence))
+            and _utc(now)
+            else Signal
+        )
+        return build(
             signal_id=ctx.new_id("SIG"),
-            timestamp=ctx.now,
-            symbol=symbol or ctx.cache.primary,
+            timestamp=now,
+            symbol=symbol,
             direction=direction,
             signal_type=signal_type,
             confidence=confidence,
@@ -235,9 +269,18 @@ class RiskMonitor(Plugin):
     def risk(
         self, ctx: FlowContext, risk_type: str, severity: float, *, symbol: str | None = None
     ) -> Risk:
-        return Risk(
+        now = ctx.now
+        build = (
+            Risk.trusted
+            if risk_type in _SIGNAL_TYPES
+            and _unit(severity)
+            and (symbol is None or symbol in _SYMBOLS)
+            and _utc(now)
+            else Risk
+        )
+        return build(
             risk_id=ctx.new_id("RSK"),
-            timestamp=ctx.now,
+            timestamp=now,
             risk_type=risk_type,
             severity=severity,
             affected_symbol=symbol,
@@ -372,21 +415,67 @@ class StrategyPlanner(Plugin):
         if slippage is not None:
             # Validated by the params model (>= 0), so a copy without re-validation is safe.
             legs = [leg.model_copy(update={"max_acceptable_slippage": slippage}) for leg in legs]
-        return StrategyDirective(
+        now = ctx.now
+        leg_tuple = tuple(legs)
+        directive_type: Callable[..., StrategyDirective] = StrategyDirective
+        chain_type: Callable[..., CausalityChain] = CausalityChain
+        if _trusted_directive(
+            decision, ctx.strategy_id, now, confidence, leg_tuple, policy, directives
+        ):
+            directive_type, chain_type = StrategyDirective.trusted, CausalityChain.trusted
+        return directive_type(
             directive_id=directive_id,
             strategy_id=ctx.strategy_id,
-            decision_timestamp=ctx.now,
-            causality=CausalityChain(
+            decision_timestamp=now,
+            causality=chain_type(
                 origin_id=decision.origin_id,
                 signal_ids=tuple(s.signal_id for s in decision.signals),
                 risk_ids=tuple(r.risk_id for r in decision.risks),
                 directive_id=directive_id,
             ),
             confidence=confidence,
-            legs=tuple(legs),
+            legs=leg_tuple,
             execution_policy=policy,
             **directives,
         )
+
+
+_SUB_DIRECTIVES: dict[str, type[BaseModel]] = {
+    "size_directive": SizeDirective,
+    "exit_directive": ExitDirective,
+    "routing_directive": ExecutionDirective,
+}
+
+
+def _trusted_directive(
+    decision: Decision,
+    strategy_id: str,
+    now: datetime,
+    confidence: float,
+    legs: tuple[LegDirective, ...],
+    policy: ExecutionPolicy | None,
+    directives: Mapping[str, Any],
+) -> bool:
+    """Whether validating this directive (and its chain) would return its values unchanged:
+    parts that are validated DTOs of their exact types, a float confidence in [0, 1], a UTC
+    timestamp, a well-formed origin id. Anything else goes to the constructor, which coerces
+    it or says what is wrong."""
+    origin_id = decision.origin_id
+    return (
+        _unit(confidence)
+        and _utc(now)
+        and type(strategy_id) is str
+        and 0 < len(strategy_id) <= 128
+        and (policy is None or type(policy) is ExecutionPolicy)
+        and bool(legs)
+        and all(type(leg) is LegDirective for leg in legs)
+        and all(_SUB_DIRECTIVES.get(key) is type(value) for key, value in directives.items())
+        and type(origin_id) is str
+        and origin_id[:3] in ORIGIN_PREFIXES
+        and ID_FORMATS[origin_id[:3]].is_valid(origin_id)
+        and all(type(s) is Signal for s in decision.signals)
+        and all(type(r) is Risk for r in decision.risks)
+    )
 
 
 def _budget_leg(leg: LegDirective) -> bool:

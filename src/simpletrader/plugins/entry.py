@@ -26,7 +26,8 @@ class MarketEntry(EntryPlanner):
     """Enter with a market order."""
 
     def plan(self, leg: LegContext) -> EntryPlan:
-        return EntryPlan(
+        # The leg's validated symbol, a side, a fresh id, no prices: what validation would keep.
+        return EntryPlan.trusted(
             plan_id=leg.ctx.new_id("ENT"),
             symbol=leg.symbol,
             direction=leg.order_side(),

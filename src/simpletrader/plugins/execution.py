@@ -31,7 +31,10 @@ class SingleOrder(ExecutionPlanner):
 
     def plan(self, leg: LegContext) -> ExecutionPlan:
         routing = leg.directive.routing_directive
-        return ExecutionPlan(
+        # Urgency and visibility from the validated directive, a slippage limit that is the
+        # smaller of two validated ones, a validated param: a SINGLE GTC plan passes its
+        # validation unchanged.
+        return ExecutionPlan.trusted(
             plan_id=leg.ctx.new_id("EXP"),
             algorithm=ExecutionAlgorithm.SINGLE,
             execution_urgency=routing.execution_urgency,

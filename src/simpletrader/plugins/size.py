@@ -58,7 +58,9 @@ class EquityFraction(SizePlanner):
         if own is not None:
             return own
         fraction = min(1.0, self.params.fraction * leg.budget_share)
-        return SizePlan(plan_id=leg.ctx.new_id("SIZ"), target_equity_fraction=fraction)
+        # In (0, 1] with a fresh id, it passes validation unchanged; else validation says why.
+        build = SizePlan.trusted if type(fraction) is float and fraction > 0.0 else SizePlan
+        return build(plan_id=leg.ctx.new_id("SIZ"), target_equity_fraction=fraction)
 
 
 class FixedRiskParams(_Params):

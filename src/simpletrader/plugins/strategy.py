@@ -16,6 +16,7 @@ from croniter import croniter
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from simpletrader.core.enums import LegScope, Side, SignalDirection, TradeDirection
+from simpletrader.core.ids import ID_FORMATS
 from simpletrader.dtos import LegDirective, Risk, StrategyDirective
 from simpletrader.plugins.base import (
     Decision,
@@ -23,6 +24,7 @@ from simpletrader.plugins.base import (
     PlannerParams,
     PlanView,
     StrategyPlanner,
+    known_symbol,
 )
 from simpletrader.plugins.registry import register
 from simpletrader.plugins.risks import FAST_DROP
@@ -46,9 +48,27 @@ def check_cron(value: str) -> str:
     return value
 
 
+_TRADE_PLAN_ID = ID_FORMATS["TPL"]
+
+
 def close_leg(plan: PlanView) -> LegDirective:
-    return LegDirective(
-        scope=LegScope.CLOSE_EXISTING, trade_plan_id=plan.trade_plan_id, symbol=plan.symbol
+    trade_plan_id, symbol = plan.trade_plan_id, plan.symbol
+    # A leg of a well-formed id and symbol passes its validation unchanged (CLOSE, no target).
+    trusted = (
+        type(trade_plan_id) is str
+        and _TRADE_PLAN_ID.is_valid(trade_plan_id)
+        and known_symbol(symbol)
+    )
+    return (LegDirective.trusted if trusted else LegDirective)(
+        scope=LegScope.CLOSE_EXISTING, trade_plan_id=trade_plan_id, symbol=symbol
+    )
+
+
+def open_leg(symbol: str, direction: Side) -> LegDirective:
+    """A NEW_TRADE leg sized by the size planner."""
+    trusted = direction.__class__ is Side and known_symbol(symbol)
+    return (LegDirective.trusted if trusted else LegDirective)(
+        scope=LegScope.NEW_TRADE, symbol=symbol, direction=direction
     )
 
 
@@ -98,11 +118,7 @@ class SignalToDirective(StrategyPlanner):
             legs.extend(close_leg(plan) for plan in open_plans if plan.direction is not wanted)
             holds_wanted = any(plan.direction is wanted for plan in open_plans)
             if not holds_wanted and (wanted is TradeDirection.LONG or p.allow_short):
-                legs.append(
-                    LegDirective(
-                        scope=LegScope.NEW_TRADE, symbol=symbol, direction=wanted.entry_side
-                    )
-                )
+                legs.append(open_leg(symbol, wanted.entry_side))
         if not legs:
             return None
         confidences = [s.confidence for s in decision.signals if s.confidence is not None]
