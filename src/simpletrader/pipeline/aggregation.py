@@ -183,9 +183,6 @@ class Aggregator:
         return job, execution_plan
 
 
-_PLAN_TYPES = (EntryPlan, SizePlan, ExitPlan, ExecutionPlan)
-
-
 def _command(
     directive: StrategyDirective,
     leg: LegDirective,
@@ -218,13 +215,17 @@ def _command(
         "signal_ids": causality.signal_ids,
         "risk_ids": causality.risk_ids,
         "directive_id": directive.directive_id,
-        "plan_ids": tuple(p.plan_id for p in plans if p is not None),
+        "plan_ids": tuple([p.plan_id for p in plans if p is not None]),
         "command_id": command_id,
         "batch_id": batch_id,
     }
     if (
-        entry is not None or size is not None or exit_ is not None or execution is not None
-    ) and all(p is None or type(p) is t for p, t in zip(plans, _PLAN_TYPES, strict=True)):
+        (entry is None or entry.__class__ is EntryPlan)
+        and (size is None or size.__class__ is SizePlan)
+        and (exit_ is None or exit_.__class__ is ExitPlan)
+        and (execution is None or execution.__class__ is ExecutionPlan)
+        and (entry is not None or size is not None or exit_ is not None or execution is not None)
+    ):
         return ExecutionCommand.trusted(causality=CausalityChain.trusted(**chain), **fields)
     return ExecutionCommand(causality=CausalityChain(**chain), **fields)
 

@@ -461,21 +461,29 @@ def _trusted_directive(
     timestamp, a well-formed origin id. Anything else goes to the constructor, which coerces
     it or says what is wrong."""
     origin_id = decision.origin_id
-    return (
+    if not (
         _unit(confidence)
         and _utc(now)
         and type(strategy_id) is str
         and 0 < len(strategy_id) <= 128
         and (policy is None or type(policy) is ExecutionPolicy)
-        and bool(legs)
-        and all(type(leg) is LegDirective for leg in legs)
-        and all(_SUB_DIRECTIVES.get(key) is type(value) for key, value in directives.items())
+        and legs
         and type(origin_id) is str
         and origin_id[:3] in ORIGIN_PREFIXES
         and ID_FORMATS[origin_id[:3]].is_valid(origin_id)
-        and all(type(s) is Signal for s in decision.signals)
-        and all(type(r) is Risk for r in decision.risks)
-    )
+    ):
+        return False
+    for leg in legs:
+        if leg.__class__ is not LegDirective:
+            return False
+    for key, value in directives.items():
+        if _SUB_DIRECTIVES.get(key) is not value.__class__:
+            return False
+    for signal in decision.signals:
+        if signal.__class__ is not Signal:
+            return False
+    risks = decision.risks
+    return not risks or all(risk.__class__ is Risk for risk in risks)
 
 
 def _budget_leg(leg: LegDirective) -> bool:
