@@ -67,8 +67,17 @@ def encode_float(value: float) -> str:
     return text
 
 
+_last_datetime: list[Any] = [None, ""]
+"""The last datetime encoded and its text: a flow's DTOs share the clock's one object, and an
+identity test is cheaper than hashing an aware datetime (held, so its id is not reused)."""
+
+
 def encode_datetime(value: datetime) -> str:
     """ISO 8601: an aware datetime in UTC with ``Z``, a naive one as it is."""
+    last = _last_datetime
+    if value is last[0]:
+        known: str = last[1]
+        return known
     text = _DATETIMES.get(value)
     if text is None:
         if len(_DATETIMES) >= _CACHE_SIZE:
@@ -78,6 +87,7 @@ def encode_datetime(value: datetime) -> str:
         else:
             text = value.astimezone(UTC).isoformat()[:-6] + "Z"
         _DATETIMES[value] = text
+    last[0], last[1] = value, text
     return text
 
 
