@@ -179,6 +179,21 @@ def test_cached_texts_do_not_depend_on_which_equal_value_came_first() -> None:
     assert encoders.encode_datetime(moment) == "2024-01-02T03:04:05Z"
 
 
+def test_a_repeated_datetime_object_and_the_next_one_each_get_their_own_text() -> None:
+    moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    later = moment + timedelta(minutes=1)
+    naive = datetime(2024, 1, 2, 3, 4, 5)
+    texts = [encoders.encode_datetime(m) for m in (moment, moment, later, later, naive, moment)]
+    assert texts == [
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:05:05Z",
+        "2024-01-02T03:05:05Z",
+        "2024-01-02T03:04:05",
+        "2024-01-02T03:04:05Z",
+    ]
+
+
 @pytest.mark.parametrize("fmt", sorted(ID_FORMATS), ids=sorted(ID_FORMATS))
 def test_id_patterns_are_safe_to_write_unescaped(fmt: str) -> None:
     assert encoders.safe_pattern(ID_FORMATS[fmt].pattern)
