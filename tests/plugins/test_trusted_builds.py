@@ -29,6 +29,7 @@ from simpletrader.plugins.base import (
 )
 from simpletrader.plugins.entry import MarketEntry
 from simpletrader.plugins.execution import SingleOrder
+from simpletrader.plugins.exits import PercentExit, PercentExitParams
 from simpletrader.plugins.size import EquityFraction, EquityFractionParams
 from simpletrader.plugins.strategy import SignalToDirective, close_leg, open_leg
 
@@ -166,3 +167,12 @@ def test_built_in_leg_planners_make_validated_plans(fraction: float) -> None:
     for plan in plans:
         assert_as_validated(plan)
     assert job.size_plan.target_equity_fraction == fraction
+
+
+@pytest.mark.parametrize("take_profit_pct", [None, 0.1])
+def test_percent_exit_makes_validated_offset_plans(take_profit_pct: float | None) -> None:
+    params = PercentExitParams(stop_pct=0.05, take_profit_pct=take_profit_pct)
+    plan = PercentExit(params).plan(leg_context(_ctx(), new_leg("A")))
+    assert plan is not None
+    assert plan.as_offsets
+    assert_as_validated(plan)

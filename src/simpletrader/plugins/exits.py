@@ -40,12 +40,20 @@ def _offset(leg: LegContext, distance: Decimal) -> Decimal:
 
 
 def _offsets(leg: LegContext, stop: Decimal, target: Decimal | None) -> ExitPlan:
-    return ExitPlan(
+    stop_loss = _offset(leg, stop)
+    take_profit = _offset(leg, target) if target is not None else None
+    # Positive finite Decimals and a fresh id pass validation unchanged.
+    trusted = _positive(stop_loss) and (take_profit is None or _positive(take_profit))
+    return (ExitPlan.trusted if trusted else ExitPlan)(
         plan_id=leg.ctx.new_id("EXT"),
-        stop_loss=_offset(leg, stop),
-        take_profit=_offset(leg, target) if target is not None else None,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
         as_offsets=True,
     )
+
+
+def _positive(value: Decimal) -> bool:
+    return type(value) is Decimal and value.is_finite() and value > 0
 
 
 class PercentExitParams(_Params):
