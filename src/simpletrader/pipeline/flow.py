@@ -186,10 +186,10 @@ class StrategyFlow:
         ctx = self.ctx
         self.flows += 1
         at = ctx.clock.now_ns()
-        if origin_type.__class__ is not OriginType:
-            origin_type = OriginType(origin_type)  # a caller's plain "TICK"
-        # A fresh id of the type's own prefix: what Origin's validation would check.
-        origin = Origin.trusted(id=ctx.new_id(_ORIGIN_PREFIX[origin_type]), type=origin_type)
+        # A fresh id of the type's own prefix and a member of the enum (a caller's plain
+        # "TICK" converted, as validation would): what Origin's validation would check.
+        kind = origin_type if origin_type.__class__ is OriginType else OriginType(origin_type)
+        origin = Origin.trusted(id=ctx.new_id(_ORIGIN_PREFIX[kind]), type=kind)
         record = self.worker.record
         cache = ctx.cache
         cache.origin, cache.signals, cache.risks = origin, signals, risks
