@@ -25,6 +25,40 @@ def run_child(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def kill_inside_transaction(entries: int, commits: int, rows: int) -> str:
+    """A child script that records ``argv[1]`` into the store ``argv[2]``, committing every
+    ``entries`` entries (never by time), and SIGKILLs itself inside the transaction after
+    ``commits`` transactions of bars, once it has inserted ``rows`` rows of the next."""
+    return f"""
+import os, signal, sys
+from simpletrader.backtest.engine import run_backtest
+from simpletrader.config.loader import load_blueprint
+from simpletrader.ledger.store import sqlite as store_sqlite, writer
+
+writer.COMMIT_SECONDS = float("inf")
+writer.COMMIT_ENTRIES = {entries}
+connect = store_sqlite.Store._connect
+state = {{"commits": 0, "rows": 0}}
+
+def trace(statement):
+    if statement.startswith("INSERT INTO bars"):
+        state["rows"] += 1
+        if state["commits"] == {commits} and state["rows"] == {rows}:
+            os.kill(os.getpid(), signal.SIGKILL)
+    elif statement == "COMMIT" and state["rows"]:  # a transaction of bars (not the schema's)
+        state["commits"] += 1
+        state["rows"] = 0
+
+def traced(self, create):
+    conn = connect(self, create)
+    conn.set_trace_callback(trace)
+    return conn
+
+store_sqlite.Store._connect = traced
+run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2])
+"""
+
+
 def check_killed_store(path: Path, complete: BacktestRun) -> int:
     """The killed run's store opens, verifies and holds an exact prefix of whole bars of
     ``complete`` (the same run, not killed); return how many entries it kept."""

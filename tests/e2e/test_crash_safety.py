@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crash_kit import check_killed_store, run_child
+from crash_kit import check_killed_store, kill_inside_transaction, run_child
 from simpletrader.backtest.engine import BacktestRun, run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.ledger.store import RunStatus, Store
@@ -53,34 +53,7 @@ run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2], bus=bus)
 
 # Killed inside SQLite's transaction: after the 3rd bar (row) of the 8th batch of bars, with
 # batches of at least 40 entries (the first batch is the first bar alone).
-KILL_MID_TRANSACTION = """
-import os, signal, sys
-from simpletrader.backtest.engine import run_backtest
-from simpletrader.config.loader import load_blueprint
-from simpletrader.ledger.store import sqlite as store_sqlite, writer
-
-writer.COMMIT_SECONDS = float("inf")
-writer.COMMIT_ENTRIES = 40
-connect = store_sqlite.Store._connect
-rows = {"batches": 0, "in_batch": 0}
-
-def trace(statement):
-    if statement.startswith("INSERT INTO bars"):
-        rows["in_batch"] += 1
-        if rows["batches"] == 7 and rows["in_batch"] == 3:
-            os.kill(os.getpid(), signal.SIGKILL)
-    elif statement == "COMMIT" and rows["in_batch"]:
-        rows["batches"] += 1
-        rows["in_batch"] = 0
-
-def traced(self, create):
-    conn = connect(self, create)
-    conn.set_trace_callback(trace)
-    return conn
-
-store_sqlite.Store._connect = traced
-run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2])
-"""
+KILL_MID_TRANSACTION = kill_inside_transaction(40, commits=7, rows=3)
 
 # Announces the 10th fill on stdout and runs on; the parent kills it from outside.
 ANNOUNCE_AND_RUN_ON = """

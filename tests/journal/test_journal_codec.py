@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from journal_kit import DTO_STRATEGIES, FLOW_CLASSES, T
 
 from simpletrader.core.enums import (
     BatchExecutionMode,
@@ -25,7 +22,7 @@ from simpletrader.core.enums import (
     TimeInForce,
     TradeDirection,
 )
-from simpletrader.dtos import ExecutionCommandBatch, Origin, Risk, Signal, StrategyDirective
+from simpletrader.dtos import Origin
 from simpletrader.journal import codec
 from simpletrader.journal.events import (
     EVENT_TYPES,
@@ -42,24 +39,6 @@ from simpletrader.journal.events import (
     TradePlanClosed,
     TradePlanOpened,
 )
-
-T = 1_700_000_000_000_000_000
-
-
-def _load_dto_strategies() -> ModuleType:
-    # The DTO contract tests own the strategies; load them by path (tests have no packages).
-    path = Path(__file__).parents[1] / "dtos" / "dto_strategies.py"
-    spec = importlib.util.spec_from_file_location("journal_dto_strategies", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-DTO_STRATEGIES: dict[type, st.SearchStrategy[Any]] = _load_dto_strategies().DTO_STRATEGIES
-FLOW_CLASSES = [Origin, Signal, Risk, StrategyDirective, ExecutionCommandBatch]
 
 EXAMPLES: list[JournalEvent] = [
     DirectiveNotPlanned(T, "STR_20240102_030405_00000001", "confidence 0.3 falls in a gap"),

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 import types
 import typing
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
-from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from journal_kit import DTO_STRATEGIES, FLOW_CLASSES, T
 from pydantic import BaseModel, field_serializer
 
 from simpletrader.core.ids import ID_FORMATS
 from simpletrader.dtos import (
-    ExecutionCommandBatch,
-    Origin,
-    Risk,
-    Signal,
     StrategyDirective,
 )
 from simpletrader.journal import codec, encoders
@@ -37,24 +30,6 @@ from simpletrader.journal.events import (
     KillSwitchTripped,
     journal_event,
 )
-
-T = 1_700_000_000_000_000_000
-FLOW_CLASSES = [Origin, Signal, Risk, StrategyDirective, ExecutionCommandBatch]
-
-
-def _load_dto_strategies() -> ModuleType:
-    # The DTO contract tests own the strategies; load them by path (tests have no packages).
-    path = Path(__file__).parents[1] / "dtos" / "dto_strategies.py"
-    spec = importlib.util.spec_from_file_location("encoder_dto_strategies", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-DTO_STRATEGIES: dict[type, st.SearchStrategy[Any]] = _load_dto_strategies().DTO_STRATEGIES
 
 
 @st.composite

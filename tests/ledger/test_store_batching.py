@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crash_kit import check_killed_store, run_child
+from crash_kit import check_killed_store, kill_inside_transaction, run_child
 from simpletrader.backtest.engine import BacktestRun, load_market_data, run_backtest
 from simpletrader.config.loader import load_blueprint
 from simpletrader.core.errors import StoreError
@@ -30,34 +30,7 @@ EXAMPLE = ROOT / "src" / "simpletrader" / "examples" / "sma_cross_goog.yaml"
 BATCH = 40  # entries that make the writer commit
 
 # Commits every BATCH entries; killed inside the 5th transaction, after its 3rd row.
-KILL_INSIDE_A_BATCH = f"""
-import os, signal, sys
-from simpletrader.backtest.engine import run_backtest
-from simpletrader.config.loader import load_blueprint
-from simpletrader.ledger.store import sqlite as store_sqlite, writer
-
-writer.COMMIT_SECONDS = float("inf")
-writer.COMMIT_ENTRIES = {BATCH}
-connect = store_sqlite.Store._connect
-state = {{"commits": 0, "rows": 0}}
-
-def trace(statement):
-    if statement.startswith("INSERT INTO bars"):
-        state["rows"] += 1
-        if state["commits"] == 4 and state["rows"] == 3:
-            os.kill(os.getpid(), signal.SIGKILL)
-    elif statement == "COMMIT" and state["rows"]:  # a transaction of bars (not the schema's)
-        state["commits"] += 1
-        state["rows"] = 0
-
-def traced(self, create):
-    conn = connect(self, create)
-    conn.set_trace_callback(trace)
-    return conn
-
-store_sqlite.Store._connect = traced
-run_backtest(load_blueprint(sys.argv[1]), store=sys.argv[2])
-"""
+KILL_INSIDE_A_BATCH = kill_inside_transaction(BATCH, commits=4, rows=3)
 
 
 @pytest.fixture(scope="module")
