@@ -51,6 +51,15 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 _NS = 1_000_000_000
 _SUCCESS = frozenset({GroupStatus.COMPLETED, GroupStatus.PARTIAL, GroupStatus.SUPERSEDED})
+# Enum members read on every batch, bound once: under Python 3.11 reading a member from its
+# class goes through EnumType.__getattr__'s slot hook (see the worker's module).
+_INDEPENDENT = BatchExecutionMode.INDEPENDENT
+_COORDINATED = BatchExecutionMode.COORDINATED
+_SEQUENTIAL = BatchExecutionMode.SEQUENTIAL
+_COMPLETED = GroupStatus.COMPLETED
+_PARTIAL = GroupStatus.PARTIAL
+_FAILED = GroupStatus.FAILED
+_NEW_TRADE = LegScope.NEW_TRADE
 
 
 class CommandState:
@@ -202,7 +211,7 @@ class BatchCoordinator:
                 price = worker.reference_price(symbol)
                 command.reference_price = price if price == price else None
         self.active[batch.batch_id] = state
-        if state.mode is BatchExecutionMode.SEQUENTIAL:
+        if state.mode is _SEQUENTIAL:
             self._start_next(state)
         else:
             for command in state.commands:
@@ -254,13 +263,13 @@ class BatchCoordinator:
         outcome = COMMAND_OUTCOMES[shown]
         if worker.bus.wants(outcome):
             worker.bus.publish(outcome(now, command.command_id, batch.batch_id, shown, reason))
-        if status is GroupStatus.FAILED and batch.failed is None:
+        if status is _FAILED and batch.failed is None:
             batch.failed = command
-            if batch.mode is BatchExecutionMode.COORDINATED:
+            if batch.mode is _COORDINATED:
                 self._fail_coordinated(batch, command)
-            elif batch.mode is BatchExecutionMode.SEQUENTIAL:
+            elif batch.mode is _SEQUENTIAL:
                 self._skip_rest(batch, command)
-        elif batch.mode is BatchExecutionMode.SEQUENTIAL and status in _SUCCESS:
+        elif batch.mode is _SEQUENTIAL and status in _SUCCESS:
             self._start_next(batch)
         worker.command_ended(command)
         self._maybe_end(batch)
@@ -300,11 +309,11 @@ class BatchCoordinator:
         batch.ended = True
         self.active.pop(batch.batch_id, None)
         if succeeded == len(batch.commands):
-            status = GroupStatus.COMPLETED
-        elif batch.mode is BatchExecutionMode.INDEPENDENT and succeeded > 0:
-            status = GroupStatus.PARTIAL
+            status = _COMPLETED
+        elif batch.mode is _INDEPENDENT and succeeded > 0:
+            status = _PARTIAL
         else:
-            status = GroupStatus.FAILED
+            status = _FAILED
         failed = batch.failed
         failed_id = failed.command_id if failed is not None else None
         reason = failed.reason if failed is not None else None
@@ -459,7 +468,7 @@ class BatchCoordinator:
         reducing = leg.side is not plan.direction.entry_side
         if group.filled_quantity >= group.target_quantity or (reducing and plan.net == 0):
             if not group.is_terminal:
-                worker.record(GroupStatusChanged(worker.now(), leg.group_id, GroupStatus.COMPLETED))
+                worker.record(GroupStatusChanged(worker.now(), leg.group_id, _COMPLETED))
             for order_id in group.order_ids:
                 worker.request_cancel(order_id, "UNWIND_DONE")
             self._leg_done(leg)
@@ -549,7 +558,7 @@ class BatchCoordinator:
 
 
 def _symbol_of(command: ExecutionCommand, worker: ExecutionWorker) -> str | None:
-    if command.scope is LegScope.NEW_TRADE:
+    if command.scope is _NEW_TRADE:
         return command.entry_plan.symbol if command.entry_plan is not None else None
     plan = worker.ledger.plans.get(command.trade_plan_id or "")
     return plan.symbol if plan is not None else None
