@@ -30,14 +30,29 @@ def _name(handler: Handler) -> str:
     return str(getattr(handler, "__qualname__", None) or repr(handler))
 
 
+class _Wanted(dict[type, bool]):
+    """Whether anyone listens to an event type, resolved on a type's first lookup."""
+
+    __slots__ = ("_bus",)
+
+    def __init__(self, bus: EventBus) -> None:
+        super().__init__()
+        self._bus = bus
+
+    def __missing__(self, event_type: type) -> bool:
+        wanted = bool(self._bus._route(event_type))
+        self[event_type] = wanted
+        return wanted
+
+
 class EventBus:
     """Publish/subscribe by event type.
 
-    Publishers that would have to build an event only for observers ask :meth:`wants` first;
+    Publishers that would have to build an event only for observers ask :attr:`wants` first;
     :meth:`publish` of a type nobody subscribed to is one dict lookup.
     """
 
-    __slots__ = ("_failures", "_routes", "_subscriptions")
+    __slots__ = ("_failures", "_routes", "_subscriptions", "_wanted", "wants")
 
     def __init__(self) -> None:
         self._subscriptions: dict[type, list[tuple[Handler, bool]]] = {}
@@ -45,6 +60,12 @@ class EventBus:
         self._routes: dict[type, tuple[tuple[Handler, bool], ...]] = {}
         # Keyed by id(): a callable object need not be hashable.
         self._failures: dict[int, int] = {}
+        self._wanted = _Wanted(self)
+        # The dict's own lookup, not a method of ours: publishers ask it for every event they
+        # might build (a dozen times an order), and a Python call would cost twice the lookup.
+        self.wants: Callable[[type], bool] = self._wanted.__getitem__
+        """``wants(event_type)``: True when someone listens to ``event_type`` (or a base of
+        it); publishers check this before building an event."""
 
     def subscribe(
         self, event_type: type[E], handler: Callable[[E], None], *, critical: bool = False
@@ -58,6 +79,7 @@ class EventBus:
             raise TypeError(f"subscribe() needs an event class, got {event_type!r}")
         self._subscriptions.setdefault(event_type, []).append((handler, critical))
         self._routes.clear()
+        self._wanted.clear()
 
     def unsubscribe(self, event_type: type, handler: Callable[[Any], None]) -> None:
         """Remove ``handler`` from ``event_type``; raises ValueError if it was not subscribed."""
@@ -71,6 +93,7 @@ class EventBus:
         if not entries:
             del self._subscriptions[event_type]
         self._routes.clear()
+        self._wanted.clear()
 
     def _route(self, event_type: type) -> tuple[tuple[Handler, bool], ...]:
         route = self._routes.get(event_type)
@@ -81,11 +104,6 @@ class EventBus:
             )
             self._routes[event_type] = route
         return route
-
-    def wants(self, event_type: type) -> bool:
-        """True when someone listens to ``event_type``: publishers check this before building."""
-        route = self._routes.get(event_type)  # the hot path: one lookup once a type was seen
-        return bool(route if route is not None else self._route(event_type))
 
     def publish(self, event: object) -> None:
         """Deliver ``event`` to its subscribers, synchronously, in subscription order."""
