@@ -38,11 +38,11 @@ class Side(StrEnum):
 
     @property
     def sign(self) -> int:
-        return 1 if self is Side.BUY else -1
+        return 1 if self is _BUY else -1
 
     @property
     def opposite(self) -> Side:
-        return Side.SELL if self is Side.BUY else Side.BUY
+        return _SELL if self is _BUY else _BUY
 
 
 class TradeDirection(StrEnum):
@@ -53,11 +53,17 @@ class TradeDirection(StrEnum):
 
     @property
     def entry_side(self) -> Side:
-        return Side.BUY if self is TradeDirection.LONG else Side.SELL
+        return _BUY if self is _LONG else _SELL
 
     @classmethod
     def from_side(cls, side: Side) -> TradeDirection:
-        return cls.LONG if side is Side.BUY else cls.SHORT
+        return _LONG if side is _BUY else _SHORT
+
+
+# Python 3.11's EnumType has a __getattr__, so `Side.BUY` costs a slow metaclass lookup; the
+# per-order helpers above read these module globals instead.
+_BUY, _SELL = Side.BUY, Side.SELL
+_LONG, _SHORT = TradeDirection.LONG, TradeDirection.SHORT
 
 
 class LegScope(StrEnum):
