@@ -269,6 +269,15 @@ def test_generated_ids_are_the_stamp_and_the_seeded_draw(
         assert gen.new(prefix, moment) == expected
 
 
+def test_ids_drawn_in_blocks_are_the_single_draws_of_the_seeded_stream() -> None:
+    # Tails are drawn many at a time: across block boundaries they stay the stream's 32-bit
+    # draws, one per id, in order.
+    gen, draws = IdGenerator(7), Random(7)
+    count = 3 * ids_module._BLOCK_WORDS + 5
+    got = [gen.new("ORD", MOMENT_NS)[-8:] for _ in range(count)]
+    assert got == [f"{draws.getrandbits(32):08x}" for _ in range(count)]
+
+
 def test_stamps_of_consecutive_bars_cross_midnight_and_new_year() -> None:
     gen = IdGenerator(0)
     start = int(datetime(2023, 12, 31, 23, 58, 59, tzinfo=UTC).timestamp()) * 1_000_000_000
