@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from plugin_kit import (
     FakeLedger,
     FakePlan,
@@ -210,6 +212,13 @@ def test_equity_fraction_splits_the_budget_by_size_weight() -> None:
         for leg in legs
     ]
     assert fractions == pytest.approx([0.6, 0.2])
+
+
+@given(st.floats(min_value=0.0, max_value=1e300, exclude_min=True))
+def test_a_lone_budget_leg_takes_the_whole_budget_whatever_its_weight(weight: float) -> None:
+    ctx = _ctx(100.0)
+    leg = new_leg("A", size_weight=weight)
+    assert leg_context(ctx, leg).budget_share == 1.0 == leg.size_weight / leg.size_weight
 
 
 def test_fixed_risk_sizes_so_the_stop_loses_the_risk_amount() -> None:

@@ -18,8 +18,14 @@ from plugin_kit import (
 )
 from pydantic import ValidationError
 
-from simpletrader.core.enums import SignalDirection, TradeDirection
-from simpletrader.dtos import ExecutionDirective, LegDirective, StrategyDirective
+from simpletrader.core.enums import OriginType, SignalDirection, TradeDirection
+from simpletrader.dtos import (
+    ExecutionDirective,
+    ExitDirective,
+    LegDirective,
+    Origin,
+    StrategyDirective,
+)
 from simpletrader.plugins.base import (
     Decision,
     FlowContext,
@@ -130,6 +136,29 @@ def test_the_directive_helper_validates_what_it_cannot_trust() -> None:
         planner.directive(_decision(ctx), [])
     with pytest.raises(TypeError):
         planner.directive(_decision(ctx), [new_leg("A")], directive_id="STR_x")
+
+
+def test_the_directive_helper_trusts_only_the_flows_own_origin_id() -> None:
+    ctx = _ctx()
+    planner = Planner()
+    ctx.cache.origin = Origin(id=ctx.new_id("TCK"), type=OriginType.TICK)
+    own = _decision(ctx, ctx.cache.origin.id)
+    assert_as_validated(planner.directive(own, [new_leg("A")]))
+    with pytest.raises(ValidationError):
+        planner.directive(_decision(ctx, "TCK_nope"), [new_leg("A")])
+
+
+def test_the_directive_helper_reads_params_replaced_after_a_directive() -> None:
+    ctx = _ctx()
+    planner = SignalToDirective()
+    planner.directive(_decision(ctx), [new_leg("A")])
+    planner.params = SignalToDirective.Params(
+        exit_directive=ExitDirective(risk_reward_ratio=4), leg_slippage=0.001
+    )
+    directive = planner.directive(_decision(ctx), [new_leg("A")])
+    assert directive.exit_directive.risk_reward_ratio == 4.0
+    assert directive.legs[0].max_acceptable_slippage == 0.001
+    assert_as_validated(directive)
 
 
 def test_built_in_legs_are_the_validated_legs_or_refused() -> None:

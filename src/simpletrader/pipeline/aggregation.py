@@ -92,8 +92,10 @@ class Aggregator:
         """The directive's batch, or why there is none."""
         confidence = directive.confidence
         picked = self._pick(confidence)
-        for leg_index, leg in enumerate(directive.legs):
-            for role in roles_for(leg):
+        legs = directive.legs
+        leg_roles = [roles_for(leg) for leg in legs]
+        for leg_index, roles in enumerate(leg_roles):
+            for role in roles:
                 if picked[role] is None:
                     return NotPlanned(
                         f"confidence {confidence} of leg {leg_index} falls in a gap of "
@@ -101,9 +103,11 @@ class Aggregator:
                     )
         batch_id = ctx.new_id("BAT")
         commands = []
-        for leg_index, leg in enumerate(directive.legs):
+        for leg_index, leg in enumerate(legs):
             try:
-                planned = self._plan_leg(directive, leg, leg_index, ctx, picked)
+                planned = self._plan_leg(
+                    directive, leg, leg_index, ctx, picked, leg_roles[leg_index]
+                )
             except PlanError as exc:
                 return NotPlanned(f"leg {leg_index} ({leg.scope} {leg.symbol}): {exc}")
             if isinstance(planned, NotPlanned):
@@ -128,20 +132,17 @@ class Aggregator:
         leg_index: int,
         ctx: FlowContext,
         picked: Mapping[str, Plugin | None],
+        roles: tuple[str, ...],
     ) -> tuple[LegContext, ExecutionPlan | None] | NotPlanned:
         plan: PlanView | None = None
         if leg.scope is LegScope.NEW_TRADE:
             assert leg.direction is not None
             direction = TradeDirection.from_side(leg.direction)
         else:
-            plan = next(
-                (
-                    p
-                    for p in ctx.ledger.open_plans(directive.strategy_id, leg.symbol)
-                    if p.trade_plan_id == leg.trade_plan_id
-                ),
-                None,
-            )
+            for held in ctx.ledger.open_plans(directive.strategy_id, leg.symbol):
+                if held.trade_plan_id == leg.trade_plan_id:
+                    plan = held
+                    break
             if plan is None:
                 return NotPlanned(
                     f"leg {leg_index}: trade plan {leg.trade_plan_id} is not an open plan of "
@@ -160,7 +161,6 @@ class Aggregator:
             direction=direction,
             plan=plan,
         )
-        roles = roles_for(leg)
         # Selection (and the gap check in build) guarantees each role's plugin is of its role.
         if "entry_planner" in roles:
             job.entry_plan = cast(EntryPlanner, picked["entry_planner"]).plan(job)
@@ -199,35 +199,34 @@ def _command(
     takes the constructor and its errors.
     """
     entry, size, exit_, execution = plans
-    causality = directive.causality
-    fields = {
-        "command_id": command_id,
-        "leg_index": leg_index,
-        "scope": leg.scope,
-        "trade_plan_id": leg.trade_plan_id,
-        "entry_plan": entry,
-        "size_plan": size,
-        "exit_plan": exit_,
-        "execution_plan": execution,
-    }
-    chain = {
-        "origin_id": causality.origin_id,
-        "signal_ids": causality.signal_ids,
-        "risk_ids": causality.risk_ids,
-        "directive_id": directive.directive_id,
-        "plan_ids": tuple([p.plan_id for p in plans if p is not None]),
-        "command_id": command_id,
-        "batch_id": batch_id,
-    }
-    if (
+    trusted = (
         (entry is None or entry.__class__ is EntryPlan)
         and (size is None or size.__class__ is SizePlan)
         and (exit_ is None or exit_.__class__ is ExitPlan)
         and (execution is None or execution.__class__ is ExecutionPlan)
         and (entry is not None or size is not None or exit_ is not None or execution is not None)
-    ):
-        return ExecutionCommand.trusted(causality=CausalityChain.trusted(**chain), **fields)
-    return ExecutionCommand(causality=CausalityChain(**chain), **fields)
+    )
+    causality = directive.causality
+    chain = (CausalityChain.trusted if trusted else CausalityChain)(
+        origin_id=causality.origin_id,
+        signal_ids=causality.signal_ids,
+        risk_ids=causality.risk_ids,
+        directive_id=directive.directive_id,
+        plan_ids=tuple([p.plan_id for p in plans if p is not None]),
+        command_id=command_id,
+        batch_id=batch_id,
+    )
+    return (ExecutionCommand.trusted if trusted else ExecutionCommand)(
+        command_id=command_id,
+        causality=chain,
+        leg_index=leg_index,
+        scope=leg.scope,
+        trade_plan_id=leg.trade_plan_id,
+        entry_plan=entry,
+        size_plan=size,
+        exit_plan=exit_,
+        execution_plan=execution,
+    )
 
 
 def _batch(
@@ -240,19 +239,17 @@ def _batch(
     its error).
     """
     policy = directive.policy
-    fields = {
-        "batch_id": batch_id,
-        "directive_id": directive.directive_id,
-        "commands": commands,
-        "mode": policy.mode,
-        "timeout_seconds": policy.timeout_seconds,
-        "unwind_filled_legs": policy.unwind_filled_legs,
-        "created_at": directive.decision_timestamp,
-    }
-    if (
+    trusted = (
         commands
         and type(policy) is ExecutionPolicy
         and (len(commands) == 1 or len({c.command_id for c in commands}) == len(commands))
-    ):
-        return ExecutionCommandBatch.trusted(**fields)
-    return ExecutionCommandBatch(**fields)
+    )
+    return (ExecutionCommandBatch.trusted if trusted else ExecutionCommandBatch)(
+        batch_id=batch_id,
+        directive_id=directive.directive_id,
+        commands=commands,
+        mode=policy.mode,
+        timeout_seconds=policy.timeout_seconds,
+        unwind_filled_legs=policy.unwind_filled_legs,
+        created_at=directive.decision_timestamp,
+    )

@@ -9,7 +9,9 @@ triggers allocates nothing and journals nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,16 +32,32 @@ from simpletrader.plugins.base import (
 
 _NEVER = 1 << 62
 _ORIGIN_PREFIX = {OriginType.TICK: "TCK", OriginType.SCHEDULE: "SCH", OriginType.NEWS: "NWS"}
+_DETECTED = (Signal, Risk)
+# The trigger sets a flow can have, by (signal, risk, schedule, position): built once, not per
+# flow.
+_TRIGGERS = {
+    key: frozenset(
+        name for name, on in zip(("signal", "risk", "schedule", "position"), key, strict=True) if on
+    )
+    for key in itertools.product((False, True), repeat=4)
+}
+_T = TypeVar("_T")
 
 
 def _extend(found: list[object] | None, result: object) -> list[object]:
     out = found if found is not None else []
-    if isinstance(result, Signal | Risk):
+    if isinstance(result, _DETECTED):
         out.append(result)
     else:
         assert isinstance(result, Iterable)
         out.extend(result)
     return out
+
+
+def _only(found: list[object] | None, kind: type[_T]) -> tuple[_T, ...]:
+    if not found:
+        return ()
+    return tuple([item for item in found if isinstance(item, kind)])
 
 
 class StrategyFlow:
@@ -155,21 +173,13 @@ class StrategyFlow:
     ) -> None:
         ctx = self.ctx
         scheduled = index >= self._next_fire and self._advance_schedule(index)
-        triggers: set[str] = set()
-        if signals:
-            triggers.add("signal")
-        if risks:
-            triggers.add("risk")
-        if scheduled:
-            triggers.add("schedule")
-        if self.position_trigger and ctx.ledger.open_plans(ctx.strategy_id):
-            triggers.add("position")
-        if not triggers:
+        held = bool(self.position_trigger and ctx.ledger.open_plans(ctx.strategy_id))
+        if not (signals or risks or scheduled or held):
             return
         self.run(
-            tuple(s for s in signals or () if isinstance(s, Signal)),
-            tuple(r for r in risks or () if isinstance(r, Risk)),
-            frozenset(triggers),
+            _only(signals, Signal),
+            _only(risks, Risk),
+            _TRIGGERS[bool(signals), bool(risks), scheduled, held],
             OriginType.SCHEDULE if scheduled else OriginType.TICK,
         )
 

@@ -367,6 +367,7 @@ class StrategyPlanner(Plugin):
     def __init__(self, params: BaseModel | None = None, name: str | None = None) -> None:
         super().__init__(params, name)
         self.policy: ExecutionPolicy | None = None
+        self._defaults: _PlannerDefaults | None = None
 
     @property
     def position_trigger(self) -> bool:
@@ -404,14 +405,17 @@ class StrategyPlanner(Plugin):
         """
         ctx = decision.ctx
         directive_id = ctx.new_id("STR")
-        for key in ("size_directive", "exit_directive", "routing_directive"):
-            if key not in directives:
-                value = getattr(self.params, key, None)
-                if value is not None:
-                    directives[key] = value
+        defaults = self._defaults
+        if defaults is None or defaults.params is not self.params:
+            defaults = self._defaults = _PlannerDefaults(self.params)
+        if directives:
+            directives = {**defaults.directives, **directives}
+            exact = _exact_directives(directives)
+        else:
+            directives, exact = defaults.directives, defaults.exact
         if policy is None:
             policy = self.policy if self.policy is not None else ctx.default_policy
-        slippage = getattr(self.params, "leg_slippage", None)
+        slippage = defaults.leg_slippage
         if slippage is not None:
             # Validated by the params model (>= 0), so a copy without re-validation is safe.
             legs = [leg.model_copy(update={"max_acceptable_slippage": slippage}) for leg in legs]
@@ -419,18 +423,17 @@ class StrategyPlanner(Plugin):
         leg_tuple = tuple(legs)
         directive_type: Callable[..., StrategyDirective] = StrategyDirective
         chain_type: Callable[..., CausalityChain] = CausalityChain
-        if _trusted_directive(
-            decision, ctx.strategy_id, now, confidence, leg_tuple, policy, directives
-        ):
+        if exact and _trusted_directive(decision, ctx, now, confidence, leg_tuple, policy):
             directive_type, chain_type = StrategyDirective.trusted, CausalityChain.trusted
+        risks = decision.risks
         return directive_type(
             directive_id=directive_id,
             strategy_id=ctx.strategy_id,
             decision_timestamp=now,
             causality=chain_type(
                 origin_id=decision.origin_id,
-                signal_ids=tuple(s.signal_id for s in decision.signals),
-                risk_ids=tuple(r.risk_id for r in decision.risks),
+                signal_ids=tuple([s.signal_id for s in decision.signals]),
+                risk_ids=tuple([r.risk_id for r in risks]) if risks else (),
                 directive_id=directive_id,
             ),
             confidence=confidence,
@@ -447,20 +450,43 @@ _SUB_DIRECTIVES: dict[str, type[BaseModel]] = {
 }
 
 
+def _exact_directives(directives: Mapping[str, Any]) -> bool:
+    """Whether every sub-directive is a validated DTO of its exact type."""
+    return all(_SUB_DIRECTIVES.get(key) is value.__class__ for key, value in directives.items())
+
+
+class _PlannerDefaults:
+    """What a planner's directives take from its params: read once per params object, since
+    every flow would otherwise look them up anew."""
+
+    __slots__ = ("directives", "exact", "leg_slippage", "params")
+
+    def __init__(self, params: Any) -> None:
+        self.params = params
+        self.directives: dict[str, Any] = {}
+        for key in _SUB_DIRECTIVES:
+            value = getattr(params, key, None)
+            if value is not None:
+                self.directives[key] = value
+        self.exact = _exact_directives(self.directives)
+        self.leg_slippage: float | None = getattr(params, "leg_slippage", None)
+
+
 def _trusted_directive(
     decision: Decision,
-    strategy_id: str,
+    ctx: FlowContext,
     now: datetime,
     confidence: float,
     legs: tuple[LegDirective, ...],
     policy: ExecutionPolicy | None,
-    directives: Mapping[str, Any],
 ) -> bool:
     """Whether validating this directive (and its chain) would return its values unchanged:
-    parts that are validated DTOs of their exact types, a float confidence in [0, 1], a UTC
-    timestamp, a well-formed origin id. Anything else goes to the constructor, which coerces
-    it or says what is wrong."""
+    parts that are validated DTOs of their exact types (the sub-directives are checked by the
+    caller), a float confidence in [0, 1], a UTC timestamp, a well-formed origin id. Anything
+    else goes to the constructor, which coerces it or says what is wrong."""
     origin_id = decision.origin_id
+    strategy_id = ctx.strategy_id
+    origin = ctx.cache.origin
     if not (
         _unit(confidence)
         and _utc(now)
@@ -469,15 +495,15 @@ def _trusted_directive(
         and (policy is None or type(policy) is ExecutionPolicy)
         and legs
         and type(origin_id) is str
-        and origin_id[:3] in ORIGIN_PREFIXES
-        and ID_FORMATS[origin_id[:3]].is_valid(origin_id)
+        # The flow's own origin was generated well-formed; any other id is checked.
+        and (
+            (origin is not None and origin_id is origin.id)
+            or (origin_id[:3] in ORIGIN_PREFIXES and ID_FORMATS[origin_id[:3]].is_valid(origin_id))
+        )
     ):
         return False
     for leg in legs:
         if leg.__class__ is not LegDirective:
-            return False
-    for key, value in directives.items():
-        if _SUB_DIRECTIVES.get(key) is not value.__class__:
             return False
     for signal in decision.signals:
         if signal.__class__ is not Signal:
@@ -538,7 +564,10 @@ class LegContext:
         leg = self.leg
         if not _budget_leg(leg):
             return 1.0
-        total = sum(other.size_weight for other in self.directive.legs if _budget_leg(other))
+        legs = self.directive.legs
+        if len(legs) == 1:
+            return 1.0  # its weight over itself, which is exactly 1 for any positive float
+        total = sum(other.size_weight for other in legs if _budget_leg(other))
         return leg.size_weight / total
 
     def round_price(self, price: Decimal) -> Decimal:

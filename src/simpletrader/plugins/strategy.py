@@ -115,8 +115,12 @@ class SignalToDirective(StrategyPlanner):
                 if signal.direction is SignalDirection.LONG
                 else TradeDirection.SHORT
             )
-            legs.extend(close_leg(plan) for plan in open_plans if plan.direction is not wanted)
-            holds_wanted = any(plan.direction is wanted for plan in open_plans)
+            holds_wanted = False
+            for plan in open_plans:
+                if plan.direction is wanted:
+                    holds_wanted = True
+                else:
+                    legs.append(close_leg(plan))
             if not holds_wanted and (wanted is TradeDirection.LONG or p.allow_short):
                 legs.append(open_leg(symbol, wanted.entry_side))
         if not legs:
