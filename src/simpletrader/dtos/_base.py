@@ -30,7 +30,7 @@ class FrozenModel(BaseModel):
     """Immutable, strict-shaped DTO base: unknown fields are errors, containers are tuples."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_default=False, allow_inf_nan=False
+        frozen=True, extra="forbid", validate_default=False, allow_inf_nan=False, defer_build=True
     )
 
     @classmethod

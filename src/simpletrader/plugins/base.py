@@ -64,7 +64,7 @@ ROLES: tuple[str, ...] = (
 
 
 class NoParams(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class PlanView(Protocol):
@@ -305,7 +305,7 @@ class Decision:
 class PolicyParams(BaseModel):
     """A batch policy in a blueprint: ``timeout`` is a duration (``30s``, ``2d``, ``3 bars``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     mode: BatchExecutionMode = BatchExecutionMode.INDEPENDENT
     timeout: int | str | None = None
@@ -328,7 +328,7 @@ class PolicyParams(BaseModel):
 class PlannerParams(BaseModel):
     """Params every built-in strategy planner shares: its policy and sub-directives."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     policy: PolicyParams | None = Field(
         default=None,

@@ -28,7 +28,7 @@ SymbolParam = Annotated[
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _bars_of(bars: Mapping[str, Bars], symbol: str | None) -> Bars:

@@ -16,7 +16,7 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class SingleOrderParams(_Params):

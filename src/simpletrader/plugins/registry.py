@@ -167,7 +167,7 @@ def lookup(role: str, name: str) -> type[Plugin]:
 
 
 class _Info(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ParamInfo(_Info):

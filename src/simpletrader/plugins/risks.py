@@ -20,7 +20,7 @@ Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _severity(value: float, limit: float) -> float:

@@ -26,7 +26,7 @@ SymbolParam = Annotated[
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class CrossoverParams(_Params):

@@ -18,7 +18,7 @@ from simpletrader.plugins.registry import register
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class FixedUnitsParams(_Params):
