@@ -47,6 +47,10 @@ _RESIZE_ROLES = ("entry_planner", "size_planner", "execution_planner")
 _EXIT_ONLY_ROLES = ("exit_planner",)
 _CLOSE_ROLES = ("execution_planner",)
 
+# Enum members read per order, bound once: Python 3.11's EnumType.__getattr__ makes
+# `LegScope.NEW_TRADE` a slow metaclass lookup.
+_NEW_TRADE, _CLOSE_EXISTING = LegScope.NEW_TRADE, LegScope.CLOSE_EXISTING
+
 
 @dataclass(frozen=True, slots=True)
 class NotPlanned:
@@ -57,9 +61,10 @@ class NotPlanned:
 
 def roles_for(leg: LegDirective) -> tuple[str, ...]:
     """The planning roles a leg's scope needs (DESIGN.md §2), in the order they run."""
-    if leg.scope is LegScope.NEW_TRADE:
+    scope = leg.scope
+    if scope is _NEW_TRADE:
         return _NEW_TRADE_ROLES
-    if leg.scope is LegScope.CLOSE_EXISTING:
+    if scope is _CLOSE_EXISTING:
         return _CLOSE_ROLES
     if leg.target_size is not None or leg.target_weight is not None:
         return _RESIZE_ROLES
@@ -135,7 +140,7 @@ class Aggregator:
         roles: tuple[str, ...],
     ) -> tuple[LegContext, ExecutionPlan | None] | NotPlanned:
         plan: PlanView | None = None
-        if leg.scope is LegScope.NEW_TRADE:
+        if leg.scope is _NEW_TRADE:
             assert leg.direction is not None
             direction = TradeDirection.from_side(leg.direction)
         else:

@@ -63,8 +63,15 @@ ROLES: tuple[str, ...] = (
 )
 
 
-class NoParams(BaseModel):
+class PluginParams(BaseModel):
+    """The base of every built-in plugin's params: frozen, unknown keys refused, and the schema
+    built when a blueprint first validates one (not at import)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class NoParams(PluginParams):
+    """The params of a plugin that takes none."""
 
 
 class PlanView(Protocol):
@@ -193,6 +200,9 @@ class ContextWorker(Plugin):
 # is a generated id): values are validated once, then known.
 _SIGNAL_TYPES = KnownValid(SignalType)
 _SYMBOLS = KnownValid(Symbol)
+# Enum members read per order, bound once: Python 3.11's EnumType.__getattr__ makes
+# `LegScope.NEW_TRADE` a slow metaclass lookup.
+_NEW_TRADE, _CLOSE_EXISTING = LegScope.NEW_TRADE, LegScope.CLOSE_EXISTING
 
 
 def known_symbol(value: object) -> bool:
@@ -302,10 +312,8 @@ class Decision:
     triggers: frozenset[str] = field(default_factory=frozenset)
 
 
-class PolicyParams(BaseModel):
+class PolicyParams(PluginParams):
     """A batch policy in a blueprint: ``timeout`` is a duration (``30s``, ``2d``, ``3 bars``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     mode: BatchExecutionMode = BatchExecutionMode.INDEPENDENT
     timeout: int | str | None = None
@@ -325,10 +333,8 @@ class PolicyParams(BaseModel):
         )
 
 
-class PlannerParams(BaseModel):
+class PlannerParams(PluginParams):
     """Params every built-in strategy planner shares: its policy and sub-directives."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     policy: PolicyParams | None = Field(
         default=None,
@@ -513,7 +519,7 @@ def _trusted_directive(
 
 
 def _budget_leg(leg: LegDirective) -> bool:
-    return leg.scope is LegScope.NEW_TRADE and leg.target_size is None and leg.target_weight is None
+    return leg.scope is _NEW_TRADE and leg.target_size is None and leg.target_weight is None
 
 
 @dataclass(slots=True)
@@ -586,11 +592,12 @@ class LegContext:
         """The side of the order this leg sends: the entry side for NEW_TRADE, the side that
         moves the plan towards its target for MODIFY, the reducing side for CLOSE."""
         leg = self.leg
-        if leg.scope is LegScope.NEW_TRADE:
+        scope = leg.scope
+        if scope is _NEW_TRADE:
             assert leg.direction is not None
             return leg.direction
         reduce = self.direction.entry_side.opposite
-        if leg.scope is LegScope.CLOSE_EXISTING or self.plan is None:
+        if scope is _CLOSE_EXISTING or self.plan is None:
             return reduce
         if leg.target_size is not None:
             target = leg.target_size
@@ -619,7 +626,7 @@ class LegContext:
         size = self.size_plan
         price = float(self.reference_price) * self.ctx.multiplier(self.leg.symbol)
         if size is None:
-            if self.leg.scope is LegScope.CLOSE_EXISTING and self.plan is not None:
+            if self.leg.scope is _CLOSE_EXISTING and self.plan is not None:
                 return abs(float(self.plan.net)) * price
             return 0.0
         if size.target_size is not None:

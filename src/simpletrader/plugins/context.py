@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from simpletrader.plugins.base import ContextWorker
+from simpletrader.plugins.base import ContextWorker, PluginParams
 from simpletrader.plugins.registry import register
 
 if TYPE_CHECKING:
@@ -25,10 +25,6 @@ Period = Annotated[int, Field(ge=1, le=100_000, description="window length in ba
 SymbolParam = Annotated[
     str | None, Field(description="symbol to read; none: the strategy's first symbol")
 ]
-
-
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _bars_of(bars: Mapping[str, Bars], symbol: str | None) -> Bars:
@@ -68,7 +64,7 @@ def seeded_ewm(values: np.ndarray, period: int, first: int, alpha: float) -> np.
     return out
 
 
-class SmaParams(_Params):
+class SmaParams(PluginParams):
     period: Period
     source: PriceField = "close"
     symbol: SymbolParam = None
@@ -87,7 +83,7 @@ class SimpleMovingAverage(ContextWorker):
         return {"value": mean.to_numpy(dtype=np.float64)}
 
 
-class EmaParams(_Params):
+class EmaParams(PluginParams):
     period: Period
     source: PriceField = "close"
     symbol: SymbolParam = None
@@ -108,7 +104,7 @@ class ExponentialMovingAverage(ContextWorker):
         return {"value": seeded_ewm(values, p.period, 0, 2.0 / (p.period + 1))}
 
 
-class RsiParams(_Params):
+class RsiParams(PluginParams):
     period: Period = 14
     source: PriceField = "close"
     symbol: SymbolParam = None
@@ -138,7 +134,7 @@ class RelativeStrengthIndex(ContextWorker):
         return {"value": rsi}
 
 
-class AtrParams(_Params):
+class AtrParams(PluginParams):
     period: Period = 14
     symbol: SymbolParam = None
 
@@ -166,7 +162,7 @@ class AverageTrueRange(ContextWorker):
         return {"value": wilder_smooth(true_range, p.period, 1)}
 
 
-class DonchianParams(_Params):
+class DonchianParams(PluginParams):
     period: Period = 20
     symbol: SymbolParam = None
 
@@ -188,7 +184,7 @@ class DonchianChannel(ContextWorker):
         return {"upper": upper, "lower": lower, "middle": (upper + lower) / 2.0}
 
 
-class SpreadZScoreParams(_Params):
+class SpreadZScoreParams(PluginParams):
     pair: tuple[str, str] = Field(description="symbols (a, b): the spread is a - hedge_ratio * b")
     window: Period = 20
     hedge_ratio: Annotated[

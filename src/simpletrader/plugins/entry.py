@@ -9,16 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from simpletrader.core.enums import OrderType, Side
 from simpletrader.dtos import EntryPlan
-from simpletrader.plugins.base import EntryPlanner, LegContext
+from simpletrader.plugins.base import EntryPlanner, LegContext, PluginParams
 from simpletrader.plugins.registry import register
 
-
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+# Bound once: Python 3.11's EnumType.__getattr__ makes `OrderType.MARKET` a slow lookup per order.
+_MARKET = OrderType.MARKET
 
 
 @register("market_entry")
@@ -31,7 +30,7 @@ class MarketEntry(EntryPlanner):
             plan_id=leg.ctx.new_id("ENT"),
             symbol=leg.symbol,
             direction=leg.order_side(),
-            order_type=OrderType.MARKET,
+            order_type=_MARKET,
         )
 
 
@@ -55,7 +54,7 @@ def _offset_limit(leg: LegContext, side: Side, offset: float) -> EntryPlan:
     return _limit(leg, side, price)
 
 
-class LimitOffsetParams(_Params):
+class LimitOffsetParams(PluginParams):
     offset_pct: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         default=0.005, description="distance from the decision close (0.005 = 0.5%)"
     )
@@ -71,7 +70,7 @@ class LimitOffset(EntryPlanner):
         return _offset_limit(leg, leg.order_side(), self.params.offset_pct)
 
 
-class ZoneLimitParams(_Params):
+class ZoneLimitParams(PluginParams):
     position: Annotated[float | None, Field(ge=0.0, le=1.0)] = Field(
         default=None,
         description="where in the zone: 0 the patient end (low to buy), 1 the eager end; "

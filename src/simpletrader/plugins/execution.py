@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from simpletrader.config.durations import parse_duration
 from simpletrader.core.enums import ExecutionAlgorithm, TimeInForce
 from simpletrader.dtos import ExecutionPlan
-from simpletrader.plugins.base import ExecutionPlanner, FlowContext, LegContext
+from simpletrader.plugins.base import ExecutionPlanner, FlowContext, LegContext, PluginParams
 from simpletrader.plugins.registry import register
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
+# Bound once: Python 3.11's EnumType.__getattr__ makes `TimeInForce.GTC` a slow lookup per order.
+_SINGLE, _GTC = ExecutionAlgorithm.SINGLE, TimeInForce.GTC
 
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-
-class SingleOrderParams(_Params):
+class SingleOrderParams(PluginParams):
     min_fill_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
 
 
@@ -36,16 +35,16 @@ class SingleOrder(ExecutionPlanner):
         # validation unchanged.
         return ExecutionPlan.trusted(
             plan_id=leg.ctx.new_id("EXP"),
-            algorithm=ExecutionAlgorithm.SINGLE,
+            algorithm=_SINGLE,
             execution_urgency=routing.execution_urgency,
             visibility_preference=routing.visibility_preference,
             max_slippage_pct=leg.max_slippage,
-            time_in_force=TimeInForce.GTC,
+            time_in_force=_GTC,
             min_fill_ratio=self.params.min_fill_ratio,
         )
 
 
-class AdaptiveParams(_Params):
+class AdaptiveParams(PluginParams):
     urgent_at: Unit = Field(
         default=0.8, description="urgency at or above which one order goes out (SINGLE)"
     )

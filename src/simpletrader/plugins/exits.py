@@ -10,17 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from simpletrader.core.enums import LegScope
 from simpletrader.core.errors import PlanError
 from simpletrader.dtos import ExitPlan
-from simpletrader.plugins.base import ExitPlanner, LegContext
+from simpletrader.plugins.base import ExitPlanner, LegContext, PluginParams
 from simpletrader.plugins.registry import register
-
-
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 @register("no_exit")
@@ -56,7 +52,7 @@ def _positive(value: Decimal) -> bool:
     return type(value) is Decimal and value.is_finite() and value > 0
 
 
-class PercentExitParams(_Params):
+class PercentExitParams(PluginParams):
     stop_pct: Annotated[float | None, Field(gt=0.0, lt=1.0)] = Field(
         default=None,
         description="stop distance as a fraction of the entry price; none: the directive's "
@@ -89,7 +85,7 @@ class PercentExit(ExitPlanner):
         return _offsets(leg, stop, target)
 
 
-class AtrExitParams(_Params):
+class AtrExitParams(PluginParams):
     atr: str = Field(description="fact name of an ATR (price units) of the leg's symbol")
     multiple: Annotated[float, Field(gt=0.0)] = Field(
         default=2.0, description="stop distance in ATRs"

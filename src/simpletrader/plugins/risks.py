@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from simpletrader.dtos import Risk
-from simpletrader.plugins.base import FlowContext, RiskMonitor
+from simpletrader.plugins.base import FlowContext, PluginParams, RiskMonitor
 from simpletrader.plugins.registry import register
 
 FAST_DROP = "FAST_DROP"
@@ -19,15 +19,11 @@ EXPOSURE = "EXPOSURE"
 Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
 def _severity(value: float, limit: float) -> float:
     return min(1.0, value / (2.0 * limit))
 
 
-class MaxDrawdownParams(_Params):
+class MaxDrawdownParams(PluginParams):
     limit: Fraction = Field(description="drawdown from the equity peak, as a fraction (0.2 = 20%)")
 
 
@@ -58,7 +54,7 @@ class MaxDrawdown(RiskMonitor):
         return self.risk(ctx, MAX_DRAWDOWN, _severity(drawdown, limit))
 
 
-class FastDropParams(_Params):
+class FastDropParams(PluginParams):
     pct: Fraction = Field(description="drop from the highest close of the window, as a fraction")
     bars: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=5, description="window: the current close against the previous `bars` closes"
@@ -119,7 +115,7 @@ class FastDrop(RiskMonitor):
         return found
 
 
-class ExposureParams(_Params):
+class ExposureParams(PluginParams):
     limit: Annotated[float, Field(gt=0.0)] = Field(
         description="gross exposure / equity above which the risk fires (1.0 = fully invested)"
     )

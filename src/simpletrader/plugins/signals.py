@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from simpletrader.core.enums import SignalDirection
 from simpletrader.dtos import Signal
-from simpletrader.plugins.base import FlowContext, SignalDetector
+from simpletrader.plugins.base import FlowContext, PluginParams, SignalDetector
 from simpletrader.plugins.registry import register
 
 SPREAD_LONG_ENTRY = "SPREAD_LONG_ENTRY"
@@ -25,11 +25,7 @@ SymbolParam = Annotated[
 ]
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class CrossoverParams(_Params):
+class CrossoverParams(PluginParams):
     fast: str = Field(description="fact name of the fast line")
     slow: str = Field(description="fact name of the slow line")
     symbol: SymbolParam = None
@@ -68,7 +64,7 @@ class MovingAverageCrossover(SignalDetector):
         return mask
 
 
-class RsiThresholdParams(_Params):
+class RsiThresholdParams(PluginParams):
     rsi: str = Field(description="fact name of the RSI (0-100)")
     lower: Annotated[float, Field(gt=0.0, lt=100.0)] = 30.0
     upper: Annotated[float, Field(gt=0.0, lt=100.0)] = 70.0
@@ -112,7 +108,7 @@ class RsiThreshold(SignalDetector):
         return None
 
 
-class BreakoutParams(_Params):
+class BreakoutParams(PluginParams):
     channel: str = Field(description="name of a donchian worker (reads <channel>.upper/.lower)")
     symbol: SymbolParam = None
 
@@ -147,7 +143,7 @@ class Breakout(SignalDetector):
         return None
 
 
-class ZScoreParams(_Params):
+class ZScoreParams(PluginParams):
     zscore: str = Field(description="fact name of a z-score (e.g. a spread_zscore worker)")
     entry: Annotated[float, Field(gt=0.0)] = 2.0
     exit: Annotated[float, Field(ge=0.0)] = 0.5

@@ -9,19 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from simpletrader.core.errors import PlanError
 from simpletrader.dtos import SizePlan
-from simpletrader.plugins.base import LegContext, SizePlanner
+from simpletrader.plugins.base import LegContext, PluginParams, SizePlanner
 from simpletrader.plugins.registry import register
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class FixedUnitsParams(_Params):
+class FixedUnitsParams(PluginParams):
     units: Annotated[Decimal, Field(gt=0)] = Field(description="units per leg (floored to the lot)")
 
 
@@ -38,7 +34,7 @@ class FixedUnits(SizePlanner):
         return SizePlan(plan_id=leg.ctx.new_id("SIZ"), target_size=self.params.units)
 
 
-class EquityFractionParams(_Params):
+class EquityFractionParams(PluginParams):
     fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=1.0, description="the directive's budget as a fraction of equity"
     )
@@ -63,7 +59,7 @@ class EquityFraction(SizePlanner):
         return build(plan_id=leg.ctx.new_id("SIZ"), target_equity_fraction=fraction)
 
 
-class FixedRiskParams(_Params):
+class FixedRiskParams(PluginParams):
     risk_amount: Annotated[Decimal | None, Field(gt=0)] = Field(
         default=None,
         description="money lost at the stop; none: the directive's size_directive."
@@ -113,7 +109,7 @@ class FixedRisk(SizePlanner):
         )
 
 
-class TargetWeightParams(_Params):
+class TargetWeightParams(PluginParams):
     weights: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict, description="target weight per symbol (fraction of equity)"
     )

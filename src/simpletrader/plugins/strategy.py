@@ -50,6 +50,12 @@ def check_cron(value: str) -> str:
 
 _TRADE_PLAN_ID = ID_FORMATS["TPL"]
 
+# Enum members read per order, bound once: Python 3.11's EnumType.__getattr__ makes
+# `LegScope.NEW_TRADE` a slow metaclass lookup.
+_NEW_TRADE, _CLOSE_EXISTING = LegScope.NEW_TRADE, LegScope.CLOSE_EXISTING
+_LONG, _SHORT = TradeDirection.LONG, TradeDirection.SHORT
+_SIGNAL_LONG = SignalDirection.LONG
+
 
 def close_leg(plan: PlanView) -> LegDirective:
     trade_plan_id, symbol = plan.trade_plan_id, plan.symbol
@@ -60,7 +66,7 @@ def close_leg(plan: PlanView) -> LegDirective:
         and known_symbol(symbol)
     )
     return (LegDirective.trusted if trusted else LegDirective)(
-        scope=LegScope.CLOSE_EXISTING, trade_plan_id=trade_plan_id, symbol=symbol
+        scope=_CLOSE_EXISTING, trade_plan_id=trade_plan_id, symbol=symbol
     )
 
 
@@ -68,7 +74,7 @@ def open_leg(symbol: str, direction: Side) -> LegDirective:
     """A NEW_TRADE leg sized by the size planner."""
     trusted = direction.__class__ is Side and known_symbol(symbol)
     return (LegDirective.trusted if trusted else LegDirective)(
-        scope=LegScope.NEW_TRADE, symbol=symbol, direction=direction
+        scope=_NEW_TRADE, symbol=symbol, direction=direction
     )
 
 
@@ -110,18 +116,14 @@ class SignalToDirective(StrategyPlanner):
         legs: list[LegDirective] = []
         for symbol, signal in latest.items():
             open_plans = ledger.open_plans(decision.ctx.strategy_id, symbol)
-            wanted = (
-                TradeDirection.LONG
-                if signal.direction is SignalDirection.LONG
-                else TradeDirection.SHORT
-            )
+            wanted = _LONG if signal.direction is _SIGNAL_LONG else _SHORT
             holds_wanted = False
             for plan in open_plans:
                 if plan.direction is wanted:
                     holds_wanted = True
                 else:
                     legs.append(close_leg(plan))
-            if not holds_wanted and (wanted is TradeDirection.LONG or p.allow_short):
+            if not holds_wanted and (wanted is _LONG or p.allow_short):
                 legs.append(open_leg(symbol, wanted.entry_side))
         if not legs:
             return None
