@@ -124,3 +124,21 @@ def test_a_runs_fill_and_command_ids_match_its_journal() -> None:
         e.group_id: e.command_id for _, e in run.journal.bar_events() if isinstance(e, GroupCreated)
     }
     assert {g.group_id: g.command_id for g in run.ledger.groups.values()} == commands
+
+
+def test_a_plans_pooled_amounts_are_the_unpooled_ones_shared() -> None:
+    from simpletrader.core.enums import TradeDirection
+    from simpletrader.ledger.records import TradePlanRecord
+
+    fills = [("5", "10.0", "0.01"), ("3", "11", "0"), ("-9.0", "12.5", "0E-8"), ("4", "9", "0.5")]
+    pool = DecimalPool()
+    plans = [TradePlanRecord("TPL_x", "s", "X", TradeDirection.LONG, 0) for _ in range(2)]
+    for i, (signed, price, fee) in enumerate(fills):
+        for plan, shared in zip(plans, (pool, None), strict=True):
+            plan.apply_fill(Decimal(signed), Decimal(price), Decimal(fee), Decimal(2), i, shared)
+        pooled, plain = plans
+        for name in TradePlanRecord.__slots__:
+            assert str(getattr(pooled, name)) == str(getattr(plain, name)), name
+        for name in ("net", "traded_in", "traded_out", "fees"):
+            value = getattr(pooled, name)
+            assert value is ZERO or pool(Decimal(str(value))) is value, name

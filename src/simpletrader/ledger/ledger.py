@@ -40,6 +40,8 @@ from simpletrader.ledger.records import (
     TradePlanRecord,
 )
 
+_maximum = np.maximum.reduce  # ``ndarray.max`` without its Python wrapper: once per skip
+
 
 class Ledger:
     """Cash, positions, trade plans, groups, orders and fills of one account."""
@@ -70,25 +72,25 @@ class Ledger:
         self.equity_curve = np.full(n_bars, np.nan, dtype=np.float64)
         self._equity = float(starting_cash)
         self._peak = float(starting_cash)
-        self._apply: dict[type, Callable[[Any], None]] = self._handlers()
+        self._apply: dict[type, Callable[[Any], None] | None] = self._handlers()
         self._pool = DecimalPool()
+        # ``share(str(x), x)`` is the pool's lookup without a Python call: a fill makes several.
+        self._share = self._pool.share
 
-    def _handlers(self) -> dict[type, Callable[[Any], None]]:
-        """Every registered event type mapped to its ``_on_<kind>`` handler (or ignored).
+    def _handlers(self) -> dict[type, Callable[[Any], None] | None]:
+        """Every registered event type mapped to its ``_on_<kind>`` handler (None: ignored).
 
         An event that changes state (``projected``) but has no handler is a programming error,
         caught here rather than left to produce a silently wrong ledger.
         """
-        handlers: dict[type, Callable[[Any], None]] = {}
+        handlers: dict[type, Callable[[Any], None] | None] = {}
         for kind, cls in EVENT_TYPES.items():
             handler = getattr(self, f"_on_{kind}", None)
-            if handler is None:
-                if cls.projected:
-                    raise TypeError(
-                        f"journal event {cls.__qualname__} ({kind!r}) is projected but "
-                        f"{type(self).__qualname__} has no _on_{kind} handler"
-                    )
-                handler = _ignore
+            if handler is None and cls.projected:
+                raise TypeError(
+                    f"journal event {cls.__qualname__} ({kind!r}) is projected but "
+                    f"{type(self).__qualname__} has no _on_{kind} handler"
+                )
             handlers[cls] = handler
         return handlers
 
@@ -101,7 +103,9 @@ class Ledger:
             raise ExecutionError(
                 f"{type(event).__qualname__} is not a registered journal event"
             ) from None
-        handler(event)
+        # Half of a flow's entries (facts, signals, the batch) change nothing here.
+        if handler is not None:
+            handler(event)
 
     def replay(self, events: Iterable[JournalEvent]) -> None:
         """Apply events in order: a rebuild without bars (no equity curve)."""
@@ -160,7 +164,7 @@ class Ledger:
             e.batch_id,
             e.role,
             e.algorithm,
-            self._pool(e.target_quantity),
+            self._share(str(e.target_quantity), e.target_quantity),
             e.at,
         )
         plan = self.plans[e.trade_plan_id]
@@ -180,7 +184,7 @@ class Ledger:
             e.symbol,
             e.side,
             e.order_type,
-            self._pool(e.quantity),
+            self._share(str(e.quantity), e.quantity),
             e.limit_price,
             e.stop_price,
             e.time_in_force,
@@ -197,38 +201,41 @@ class Ledger:
     def _on_order_filled(self, e: OrderFilled) -> None:
         order = self.orders[e.order_id]
         group = self.groups[order.group_id]
-        pool = self._pool
+        share = self._share
         # Prices are not pooled: each is mostly its own, and the fill's object is shared already.
-        quantity, price, fee = pool(e.quantity), e.price, pool(e.fee)
+        quantity, price, fee = e.quantity, e.price, e.fee
+        quantity = share(str(quantity), quantity)
+        fee = share(str(fee), fee)
         if e.order_quantity is not None:
             # An equity-fraction order is re-sized at fill; its group's target follows.
-            order.quantity = group.target_quantity = pool(e.order_quantity)
-        order.filled_quantity = pool(order.filled_quantity + quantity)
-        if order.filled_quantity > order.quantity:
+            order.quantity = group.target_quantity = self._pool(e.order_quantity)
+        filled = order.filled_quantity + quantity
+        order.filled_quantity = filled = share(str(filled), filled)
+        if filled > order.quantity:
             raise ExecutionError(
-                f"order {order.order_id} filled {order.filled_quantity} > quantity {order.quantity}"
+                f"order {order.order_id} filled {filled} > quantity {order.quantity}"
             )
-        status = (
-            OrderStatus.FILLED
-            if order.filled_quantity == order.quantity
-            else OrderStatus.PARTIALLY_FILLED
+        order.move(
+            OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED, e.at
         )
-        order.move(status, e.at)
-        group.filled_quantity = pool(group.filled_quantity + quantity)
+        filled = group.filled_quantity + quantity
+        group.filled_quantity = share(str(filled), filled)
         plan = self.plans[group.trade_plan_id]
+        symbol = order.symbol
         signed = quantity if order.side == "BUY" else -quantity
-        multiplier = self._multipliers.get(order.symbol, ONE)
-        realized = plan.apply_fill(signed, price, fee, multiplier, e.at, pool)
+        multiplier = self._multipliers.get(symbol, ONE)
+        realized = plan.apply_fill(signed, price, fee, multiplier, e.at, self._pool)
         self.realized_pnl += realized
         self.fees += fee
-        self.cash -= signed * price * multiplier + fee
-        net = self.positions.get(order.symbol, ZERO) + signed
-        self.positions[order.symbol] = net
-        self._cash_f = float(self.cash)
+        self.cash = cash = self.cash - (signed * price * multiplier + fee)
+        self._cash_f = float(cash)
+        positions = self.positions
+        net = positions.get(symbol, ZERO) + signed
+        positions[symbol] = net
         if net == 0:
-            self._held.pop(order.symbol, None)
+            self._held.pop(symbol, None)
         else:
-            self._held[order.symbol] = float(net * multiplier)
+            self._held[symbol] = float(net * multiplier)
         self.fills.append(
             FillRecord(e.fill_id, e.order_id, quantity, price, fee, e.fee_asset, e.liquidity, e.at)
         )
@@ -280,7 +287,7 @@ class Ledger:
         for symbol, units in self._held.items():
             segment += units * self._close_arrays[symbol][start:stop]
         self._equity = float(segment[-1])
-        peak = float(segment.max())
+        peak = float(_maximum(segment))
         if peak > self._peak:
             self._peak = peak
 
@@ -397,7 +404,3 @@ def _slots(record: Record) -> tuple[object, ...]:
         value = getattr(record, name)
         values.append(tuple(value) if isinstance(value, list) else value)
     return tuple(values)
-
-
-def _ignore(_: object) -> None:
-    return None

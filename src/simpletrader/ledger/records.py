@@ -6,6 +6,7 @@ subscriber or the API reads them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from simpletrader.core.clock import ns_to_datetime
@@ -22,7 +23,11 @@ from simpletrader.core.enums import (
     TradePlanStatus,
 )
 from simpletrader.core.ids import pack_id, unpack_id
-from simpletrader.core.order_states import WORKING_ORDER_STATUSES, check_order_transition
+from simpletrader.core.order_states import (
+    ORDER_TRANSITIONS,
+    WORKING_ORDER_STATUSES,
+    check_order_transition,
+)
 from simpletrader.dtos import ExecutionGroup, Fill, Order, TradePlan
 
 ZERO = Decimal(0)
@@ -35,21 +40,27 @@ class DecimalPool:
     A long run's records hold the same few quantities, prices and fees over and over, at about
     100 bytes a Decimal: sharing them keeps memory flat-ish in the number of fills. A value
     keeps its exact form: an equal one written otherwise (``998.0`` for ``998``) is shared
-    separately.
+    separately. ``share(str(value), value)`` is the same lookup as ``pool(value)`` for hot
+    paths that cannot afford a Python call per amount.
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "share")
 
     def __init__(self) -> None:
         # Keyed by the text of a value: it is unique to its form, and making it costs a fifth
         # of a Decimal's hash (a distinct amount's key string is all the pool adds).
         self._values: dict[str, Decimal] = {}
+        self.share: Callable[[str, Decimal], Decimal] = self._values.setdefault
 
     def __call__(self, value: Decimal) -> Decimal:
         return self._values.setdefault(str(value), value)
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+def _keep(_: str, value: Decimal) -> Decimal:
+    return value
 
 
 TERMINAL_GROUP_STATUSES = frozenset(
@@ -139,36 +150,38 @@ class TradePlanRecord:
 
         With a ``pool``, the amounts that repeat across plans (net, traded quantities, fees)
         are shared values from it."""
+        share = pool.share if pool is not None else _keep
         net = self.net
         realized = ZERO
         qty = abs(signed_qty)
         if net == 0 or (net > 0) == (signed_qty > 0):
             total = abs(net) + qty
             self.average_price = (self.average_price * abs(net) + price * qty) / total
-            self.net = net + signed_qty
-            self.traded_in += qty
+            after = net + signed_qty
+            traded_in = self.traded_in + qty
+            self.traded_in = share(str(traded_in), traded_in)
             self.value_in += qty * price
             if self.entry_at is None:
                 self.entry_at, self.entry_price = at, price
         else:
             closed = min(qty, abs(net))
             realized = closed * (price - self.average_price) * (1 if net > 0 else -1) * multiplier
-            self.net = net + signed_qty
-            self.traded_out += closed
+            after = net + signed_qty
+            traded_out = self.traded_out + closed
+            self.traded_out = share(str(traded_out), traded_out)
             self.value_out += closed * price
             self.exit_at, self.exit_price = at, price
             if qty > abs(net):  # flipped through zero: the rest opens at this price
                 self.average_price = price
-                self.traded_in += qty - closed
+                traded_in = self.traded_in + (qty - closed)
+                self.traded_in = share(str(traded_in), traded_in)
                 self.value_in += (qty - closed) * price
-            elif self.net == 0:
+            elif after == 0:
                 self.average_price = ZERO
+        self.net = share(str(after), after)
         self.realized_pnl += realized
-        self.fees += fee
-        if pool is not None:
-            self.net = pool(self.net)
-            self.traded_in, self.traded_out = pool(self.traded_in), pool(self.traded_out)
-            self.fees = pool(self.fees)
+        fees = self.fees + fee
+        self.fees = share(str(fees), fees)
         return realized
 
     def unrealized_pnl(self, price: Decimal, multiplier: Decimal = Decimal(1)) -> Decimal:
@@ -312,8 +325,11 @@ class OrderRecord:
         self.order_id = order_id
         # ``<group id>-<n>``, as the worker makes them, is kept as n: one string fewer per order.
         head, _, n = client_order_id.rpartition("-")
-        numbered = head == group_id and n.isascii() and n.isdigit() and str(int(n)) == n
-        self._client: int | str = int(n) if numbered else client_order_id
+        self._client: int | str = client_order_id
+        if head == group_id and n.isascii() and n.isdigit():
+            number = int(n)
+            if str(number) == n:
+                self._client = number
         self.group_id = group_id
         self.symbol = symbol
         self.side = side
@@ -336,7 +352,8 @@ class OrderRecord:
         return client if isinstance(client, str) else f"{self.group_id}-{client}"
 
     def move(self, status: OrderStatus, at: int, reason: str | None = None) -> None:
-        check_order_transition(self.status, status, self.order_id)
+        if status not in ORDER_TRANSITIONS[self.status]:  # the check's own call only to raise
+            check_order_transition(self.status, status, self.order_id)
         self.status = status
         self.status_reason = reason
         self.updated_at = at
