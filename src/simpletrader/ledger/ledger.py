@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from simpletrader.core.enums import GroupRole, GroupStatus, OrderStatus, TradePlanStatus
 from simpletrader.core.errors import ExecutionError
@@ -30,6 +31,7 @@ from simpletrader.journal.events import (
     TradePlanClosed,
     TradePlanOpened,
 )
+from simpletrader.ledger.marks import FLUSH_AT, QueuedMarks
 from simpletrader.ledger.records import (
     ONE,
     ZERO,
@@ -39,8 +41,6 @@ from simpletrader.ledger.records import (
     OrderRecord,
     TradePlanRecord,
 )
-
-_maximum = np.maximum.reduce  # ``ndarray.max`` without its Python wrapper: once per skip
 
 
 class Ledger:
@@ -69,7 +69,9 @@ class Ledger:
         self._held: dict[str, float] = {}
         self._closes: dict[str, memoryview] = {}
         self._close_arrays: dict[str, np.ndarray] = {}
-        self.equity_curve = np.full(n_bars, np.nan, dtype=np.float64)
+        self._curve: npt.NDArray[np.float64] = np.full(n_bars, np.nan, dtype=np.float64)
+        self._queued = QueuedMarks()
+        self._queued_to = 0  # the highest queued stop: a write below it waits for the queue
         self._equity = float(starting_cash)
         self._peak = float(starting_cash)
         self._apply: dict[type, Callable[[Any], None] | None] = self._handlers()
@@ -267,38 +269,70 @@ class Ledger:
     # -- marking -----------------------------------------------------------------------------
     def attach_prices(self, closes: Mapping[str, memoryview]) -> None:
         """Give the ledger the close series it marks positions against."""
+        self._write_queued()
         self._closes = dict(closes)
         self._close_arrays = {s: np.asarray(c) for s, c in closes.items()}
 
+    @property
+    def equity_curve(self) -> npt.NDArray[np.float64]:
+        """Equity at the close of every bar marked so far (NaN for the others)."""
+        if self._queued.ranges:
+            self._write_queued()
+        return self._curve
+
+    @equity_curve.setter
+    def equity_curve(self, curve: npt.NDArray[np.float64]) -> None:
+        self._write_queued()
+        self._curve = curve
+
     def mark_range(self, start: int, stop: int) -> None:
-        """Equity for bars ``start..stop-1`` on which nothing traded, in one vectorised step.
+        """Equity for bars ``start..stop-1`` on which nothing traded.
 
         Valid only while cash and positions stay as they are over the range (the engine calls
-        it for bars it skips because no order, batch or flow could act on them).
+        it for bars it skips because no order, batch or flow could act on them). The range is
+        queued and written with others (:mod:`simpletrader.ledger.marks`); the equity and, when
+        flat, the peak are known at once.
         """
         if stop <= start:
             return
-        segment = self.equity_curve[start:stop]
-        segment.fill(self._cash_f)
+        if start < self._queued_to:
+            self._write_queued()  # a later write must win
+        cash = self._cash_f
+        queued = self._queued.ranges
         if not self._held:  # flat: the equity is the cash on every bar
-            self._equity = self._cash_f
-            self._peak = max(self._peak, self._cash_f)
-            return
-        for symbol, units in self._held.items():
-            segment += units * self._close_arrays[symbol][start:stop]
-        self._equity = float(segment[-1])
-        peak = float(_maximum(segment))
-        if peak > self._peak:
-            self._peak = peak
+            queued.append((start, stop, cash, ()))
+            self._equity = cash
+            if cash > self._peak:
+                self._peak = cash
+        else:
+            held = tuple(self._held.items())
+            queued.append((start, stop, cash, held))
+            closes = self._closes
+            equity = cash
+            for symbol, units in held:
+                equity += units * closes[symbol][stop - 1]
+            self._equity = equity
+        self._queued_to = stop
+        if len(queued) >= FLUSH_AT:
+            self._write_queued()
+
+    def _write_queued(self) -> None:
+        if self._queued.ranges:
+            peak = self._queued.write(self._curve, self._close_arrays)
+            if peak > self._peak:
+                self._peak = peak
+        self._queued_to = 0
 
     def mark(self, index: int) -> float:
         """Equity at the close of bar ``index``, written into ``equity_curve``."""
+        if index < self._queued_to:
+            self._write_queued()
         equity = self._cash_f
         if self._held:
             closes = self._closes
             for symbol, units in self._held.items():
                 equity += units * closes[symbol][index]
-        self.equity_curve[index] = equity
+        self._curve[index] = equity
         self._equity = equity
         if equity > self._peak:
             self._peak = equity
@@ -316,6 +350,8 @@ class Ledger:
         return self._equity
 
     def peak_equity(self) -> float:
+        if self._queued.ranges:
+            self._write_queued()
         return self._peak
 
     def net(self, symbol: str) -> Decimal:
