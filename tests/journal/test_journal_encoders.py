@@ -223,12 +223,66 @@ def test_an_unsupported_field_type_falls_back_to_pydantic() -> None:
         del EVENT_TYPES[registered.kind]
 
 
+class Tagged(BaseModel):
+    name: str
+
+    @field_serializer("name")
+    def _upper(self, name: str) -> str:
+        return name.upper()
+
+
 def test_a_model_with_its_own_serializer_keeps_pydantic() -> None:
-    class Tagged(BaseModel):
-        name: str
-
-        @field_serializer("name")
-        def _upper(self, name: str) -> str:
-            return name.upper()
-
     assert encoders.model_encoder(Tagged) is None
+
+
+class _AllOptional(BaseModel):
+    note: str | None = None
+    size: int = 0
+
+
+class _NoFields(BaseModel):
+    pass
+
+
+@pytest.mark.parametrize(
+    "model",
+    [_AllOptional(), _AllOptional(note='a "b"'), _AllOptional(size=2), _NoFields()],
+    ids=["defaults", "first set", "second set", "no fields"],
+)
+def test_a_held_model_is_its_own_text_between_the_holders_head_and_tail(model: BaseModel) -> None:
+    holder = types.SimpleNamespace(at=T, dto=model)
+    held = encoders.held_model_encoder(type(model), "dto", "x%%{%d:", ["at"], "}%\n")
+    alone = encoders.model_encoder(type(model))
+    assert held is not None
+    assert alone is not None
+    assert held(holder) == f"x%{{{T}:" + alone(model) + "}%\n"
+
+
+def test_a_held_model_with_its_own_serializer_is_left_to_pydantic() -> None:
+    assert encoders.held_model_encoder(Tagged, "dto", "", [], "") is None
+    event = FlowRecorded(T, Tagged(name="x"), "x")
+    line = f'flow\t{{"at":{T},"type":"Tagged","dto":{{"name":"X"}}}}\n'
+    assert codec.lines([event]) == line.encode()
+    assert codec.encode(event) == line[5:-1].encode()
+
+
+@pytest.mark.parametrize("legs", [1, 2, 3])
+def test_a_directive_reads_back_with_any_number_of_legs(legs: int) -> None:
+    directive = StrategyDirective.model_validate(
+        {
+            "directive_id": "STR_20240102_030405_00000001",
+            "strategy_id": "s",
+            "decision_timestamp": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "causality": {"origin_id": "TCK_20240102_030405_00000002"},
+            "confidence": 1.0,
+            "legs": [
+                {"scope": "NEW_TRADE", "symbol": f"S{k}", "direction": "BUY"} for k in range(legs)
+            ],
+        }
+    )
+    event = FlowRecorded(T, directive, directive.directive_id)
+    payload = codec.encode(event)
+    assert [leg["symbol"] for leg in json.loads(payload)["dto"]["legs"]] == [
+        f"S{k}" for k in range(legs)
+    ]
+    assert codec.decode("flow", payload) == event
