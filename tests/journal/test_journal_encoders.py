@@ -154,6 +154,41 @@ def test_cached_texts_do_not_depend_on_which_equal_value_came_first() -> None:
     assert encoders.encode_datetime(moment) == "2024-01-02T03:04:05Z"
 
 
+class _Loud(str):
+    """A str that says it equals every str: its text must not be taken for another's."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def test_cached_ids_and_numbers_are_written_as_their_own_value() -> None:
+    for value, text in [
+        (2, "2"),
+        (True, "1"),
+        (2.9, "2"),
+        (Decimal("-2.5"), "-2"),
+        (np.int64(3), "3"),
+    ]:
+        assert encoders.digits[value] == text
+    assert encoders.escaped["a\n"] == '"a\\n"'
+    assert encoders.escaped[_Loud("b")] == '"b"'
+    assert encoders.escaped["b"] == '"b"'
+    assert encoders.escaped[_Loud('"c"')] == '"\\"c\\""'
+    assert {type(k) for k in encoders.escaped} <= {str}
+    assert {type(k) for k in encoders.digits} <= {int}
+
+
+def test_cached_texts_stay_bounded() -> None:
+    for k in range(2 * encoders._CACHE_SIZE + 3):
+        assert encoders.digits[k] == str(k)
+        assert encoders.escaped[f"id{k}"] == f'"id{k}"'
+    assert len(encoders.digits) <= encoders._CACHE_SIZE
+    assert len(encoders.escaped) <= encoders._CACHE_SIZE
+
+
 def test_a_repeated_datetime_object_and_the_next_one_each_get_their_own_text() -> None:
     moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     later = moment + timedelta(minutes=1)

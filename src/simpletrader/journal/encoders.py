@@ -92,6 +92,34 @@ def encode_datetime(value: datetime) -> str:
     return text
 
 
+class _Texts(dict[Any, str]):
+    """Texts by value, each made the first time its value is seen (at most ``_CACHE_SIZE``).
+
+    A journal writes the same ids and times again and again (an order's id in its submission,
+    status and fill; one time in every entry of a bar): a hit is one dict lookup. Equal values
+    must have one text, as for the other caches here.
+    """
+
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, value: Any) -> str:
+        text = self._make(value)
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        if value.__class__ is str or value.__class__ is int:  # a subclass may redefine ==
+            self[value] = text
+        return text
+
+
+escaped = _Texts(escape)
+"""A str as a quoted JSON string, by value."""
+
+digits = _Texts("%d".__mod__)
+"""A number as ``%d`` writes it, by value (equal numbers truncate to one integer)."""
+
+
 def _needs_escape(char: str) -> bool:
     return char in '"\\' or char < " "
 
@@ -152,6 +180,8 @@ class _Builder:
     def __init__(self, models: Callable[[type[BaseModel]], TextEncoder | None]) -> None:
         self.names: dict[str, Any] = {
             "_esc": escape,
+            "_str": escaped,
+            "_int": digits,
             "_flt": encode_float,
             "_dt": encode_datetime,
         }
@@ -196,7 +226,7 @@ class _Builder:
             pattern = _pattern_of(metadata)
             if self.trusted_patterns and pattern is not None and safe_pattern(pattern):
                 return '"%s"', var
-            return "%s", f"_esc({var})"
+            return "%s", f"_str[{var}]"
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             encoder = self.models(tp)
             if encoder is None:
@@ -278,7 +308,7 @@ def _joined(template: str, arguments: list[str], local: str = "a") -> tuple[list
             continue
         value = next(values)
         if part == "%d":
-            value = f"'%d' % ({value},)"
+            value = f"_int[{value}]"
         if value.isidentifier():
             name = value
         else:
