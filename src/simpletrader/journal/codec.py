@@ -42,8 +42,6 @@ FLOW_ID_FIELDS: dict[str, str] = {
 """The field holding each flow DTO's own id (the entry's primary id)."""
 
 TextEncoder = encoders.TextEncoder
-escape = encoders.escape
-literal = encoders.literal
 
 _ADAPTERS: dict[type[JournalEvent], TypeAdapter[Any]] = {}
 
@@ -84,12 +82,13 @@ _DTOS = _ByClass(lambda cls: encoders.model_encoder(cls) or _pydantic_model(cls)
 def _flow_encoder(prefix: str, suffix: str) -> TextEncoder:
     # A changed DTO default is a change of the stored format (see docs/journal.md).
     def build(cls: type) -> TextEncoder:
-        head = literal(prefix) + '{"at":%d,"type":' + literal(escape(cls.__name__)) + ',"dto":'
+        literal, name = encoders.literal, encoders.escape(cls.__name__)
+        head = literal(prefix) + '{"at":%d,"type":' + literal(name) + ',"dto":'
         held = encoders.held_model_encoder(cls, "dto", head, ["at"], "}" + suffix)
         if held is not None:
             return held
         template = literal(prefix) + '{"at":%d,"type":%s,"dto":%s}' + literal(suffix)
-        name, to_json = escape(cls.__name__), _DTOS[cls]
+        to_json = _DTOS[cls]
         return lambda event: template % (event.at, name, to_json(event.dto))
 
     by_class = _ByClass(build)
