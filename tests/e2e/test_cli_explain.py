@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -162,4 +163,23 @@ def test_explaining_from_a_file_that_is_not_a_store_fails_cleanly(tmp_path: Path
     result = cli("explain", bogus, "ORD_20200101_000000_00000000")
     assert result.returncode == 2
     assert "not a SQLite database" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_explaining_an_order_whose_entry_is_damaged_fails_cleanly(
+    store: tuple[Path, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "damaged.db"
+    path.write_bytes(store[0].read_bytes())
+    order_id = ids(path, "order_submitted")[0]
+    conn = sqlite3.connect(path)
+    with conn:  # garble a field name of the order's entry, as a damaged page would
+        conn.execute(
+            "UPDATE bars SET payloads = replace(payloads, ?, ?)",
+            (f'"order_id":"{order_id}","client_order_id"', f'"order_id":"{order_id}","client_'),
+        )
+    conn.close()
+    result = cli("explain", path, order_id)
+    assert result.returncode == 2
+    assert "(order_submitted) is corrupt and does not decode" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

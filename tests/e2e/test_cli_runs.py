@@ -110,3 +110,18 @@ def test_backtest_refuses_to_write_into_another_applications_database(tmp_path: 
     assert result.returncode == 2
     assert "another application" in result.stderr
     assert path.read_bytes() == before
+
+
+def test_a_damaged_run_record_is_a_one_line_error(
+    store: tuple[Path, list[dict[str, object]]], tmp_path: Path
+) -> None:
+    path = tmp_path / "damaged.db"
+    path.write_bytes(store[0].read_bytes())
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET instruments = '{\"GOOG\": ' WHERE run = 1")
+    conn.close()
+    result = cli("runs", path)
+    assert result.returncode == 2
+    assert f"{path} is corrupt" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

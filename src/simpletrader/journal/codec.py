@@ -15,10 +15,12 @@ validators.
 
 from __future__ import annotations
 
+import hashlib
+import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from simpletrader import dtos
@@ -42,6 +44,24 @@ FLOW_ID_FIELDS: dict[str, str] = {
 """The field holding each flow DTO's own id (the entry's primary id)."""
 
 TextEncoder = encoders.TextEncoder
+
+DECODE_ERRORS = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, struct.error)
+"""What decoding a damaged stored value raises: pydantic's ValidationError, JSONDecodeError and
+UnicodeDecodeError are ValueErrors; a value of the wrong type gives a TypeError or an
+AttributeError, a short list a LookupError, a bad amount an ArithmeticError, bad bar bytes a
+``struct.error``."""
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming a decoding error: the field and reason of a failed validation, else the
+    error's class and the first line of its message."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        return f"{exc.title}.{where}: {first['msg']}" if where else f"{exc.title}: {first['msg']}"
+    text = str(exc)
+    return f"{exc.__class__.__name__}: {text.splitlines()[0]}" if text else exc.__class__.__name__
+
 
 _ADAPTERS: dict[type[JournalEvent], TypeAdapter[Any]] = {}
 
@@ -133,6 +153,11 @@ def encode_many(events: Iterable[JournalEvent]) -> list[bytes]:
     return [payloads[type(e)](e).encode() for e in events]
 
 
+def new_run_hasher() -> hashlib.blake2b:
+    """The hash ``run_hash`` is the hex digest of, fed the entries' lines in order."""
+    return hashlib.blake2b(digest_size=16)
+
+
 def line(kind: str, payload: bytes) -> bytes:
     """The hashed, chunked form of one entry: ``kind TAB payload LF``."""
     return b"%s\t%s\n" % (kind.encode(), payload)
@@ -200,7 +225,10 @@ class EntryRow:
         self.payload = payload
 
     def record(self) -> dict[str, Any]:
-        return record(self.seq, self.kind, self.payload)
+        try:
+            return record(self.seq, self.kind, self.payload)
+        except DECODE_ERRORS as exc:
+            raise self._damaged(exc) from None
 
     def raw(self) -> bytes:
         """The payload as bytes, as the journal hashes it."""
@@ -208,7 +236,17 @@ class EntryRow:
         return payload.encode() if isinstance(payload, str) else payload
 
     def event(self) -> JournalEvent:
-        return decode(self.kind, self.payload)
+        try:
+            return decode(self.kind, self.payload)
+        except DECODE_ERRORS as exc:
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: BaseException) -> StoreError:
+        # Rows only come from a store: an entry the journal wrote always decodes.
+        return StoreError(
+            f"journal entry {self.seq} ({self.kind}) is corrupt and does not decode "
+            f"({describe(exc)}); restore the store from a copy or start a new one"
+        )
 
     def __repr__(self) -> str:
         return f"EntryRow(seq={self.seq}, bar={self.bar}, kind={self.kind!r}, id={self.id!r})"

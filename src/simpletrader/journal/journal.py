@@ -11,7 +11,6 @@ as one :class:`JournalBar`, so it never commits part of a bar.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from array import array
 from collections import deque
@@ -113,7 +112,7 @@ class Journal:
         self._buffered = 0
         self._hashed = 0
         self._chunks: list[bytes] = []
-        self._hasher = hashlib.blake2b(digest_size=16)
+        self._hasher = codec.new_run_hasher()
         self._jobs: deque[Future[None]] = deque()
         self._seq = 0
         self._bar_mark = 0

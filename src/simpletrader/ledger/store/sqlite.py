@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from simpletrader.core.errors import StoreError
-from simpletrader.journal.codec import BarInfo, EntryRow
+from simpletrader.journal.codec import (
+    DECODE_ERRORS,
+    BarInfo,
+    EntryRow,
+    describe,
+    new_run_hasher,
+)
 from simpletrader.journal.events import JournalEvent
 from simpletrader.ledger.ledger import Ledger
 from simpletrader.ledger.store.rows import BarReader, plain, unpack
@@ -143,11 +149,24 @@ class Store:
         except sqlite3.DatabaseError as exc:
             detail = str(exc)
             if "malformed" in detail or "not a database" in detail:
-                raise StoreError(
-                    f"{self.path} is corrupt ({detail}) while trying to {what}; "
-                    "restore it from a copy or start a new store"
-                ) from None
+                raise self._corrupt(detail, what) from None
             raise StoreError(f"{self.path}: cannot {what}: {detail}") from None
+        except UnicodeDecodeError as exc:  # SQLite's own message, garbled by a damaged header
+            raise self._corrupt(str(exc), what) from None
+
+    @contextmanager
+    def _decoding(self, what: str) -> Iterator[None]:
+        """Turn a stored value that does not decode into ``StoreError``: the file is damaged."""
+        try:
+            yield
+        except DECODE_ERRORS as exc:
+            raise self._corrupt(f"a stored value does not decode: {describe(exc)}", what) from None
+
+    def _corrupt(self, detail: str, what: str) -> StoreError:
+        return StoreError(
+            f"{self.path} is corrupt ({detail}) while trying to {what}; "
+            "restore it from a copy or start a new store"
+        )
 
     def close(self) -> None:
         """Close the file (SQLite folds the WAL back into it when the last user closes)."""
@@ -233,31 +252,33 @@ class Store:
             ).fetchall()
         out = []
         for row in rows:
-            bars, entries = row[13], row[14]
-            if bars is None:  # still running, or killed: count what was committed
-                bars, entries = self._committed(row[0])
-            out.append(
-                RunInfo(
-                    run_id=row[1],
-                    blueprint_name=row[2],
-                    seed=row[3],
-                    status=RunStatus(row[4]),
-                    started_at=datetime.fromisoformat(row[5]),
-                    finished_at=datetime.fromisoformat(row[6]) if row[6] else None,
-                    period_start=datetime.fromisoformat(row[7]),
-                    period_end=datetime.fromisoformat(row[8]),
-                    n_bars=row[9],
-                    data_sources=json.loads(row[10]),
-                    starting_cash=Decimal(row[11]),
-                    multipliers={s: Decimal(m) for s, m in json.loads(row[12]).items()},
-                    committed_bars=bars,
-                    committed_entries=entries,
-                    run_hash=row[15],
-                    headline=json.loads(row[16]) if row[16] else {},
-                    error=row[17],
-                )
-            )
+            with self._decoding("list its runs"):
+                out.append(self._run_info(row))
         return out
+
+    def _run_info(self, row: Sequence[Any]) -> RunInfo:
+        bars, entries = row[13], row[14]
+        if bars is None:  # still running, or killed: count what was committed
+            bars, entries = self._committed(row[0])
+        return RunInfo(
+            run_id=row[1],
+            blueprint_name=row[2],
+            seed=row[3],
+            status=RunStatus(row[4]),
+            started_at=datetime.fromisoformat(row[5]),
+            finished_at=datetime.fromisoformat(row[6]) if row[6] else None,
+            period_start=datetime.fromisoformat(row[7]),
+            period_end=datetime.fromisoformat(row[8]),
+            n_bars=row[9],
+            data_sources=json.loads(row[10]),
+            starting_cash=Decimal(row[11]),
+            multipliers={s: Decimal(m) for s, m in json.loads(row[12]).items()},
+            committed_bars=bars,
+            committed_entries=entries,
+            run_hash=row[15],
+            headline=json.loads(row[16]) if row[16] else {},
+            error=row[17],
+        )
 
     def _committed(self, key: int) -> tuple[int, int]:
         """(bars, entries) committed by a run, read from its last row."""
@@ -300,7 +321,7 @@ class Store:
     def _rows(self, what: str, sql: str, params: Sequence[object]) -> list[EntryRow]:
         """The entries of the ``bars`` rows ``sql`` selects (``_ROW_COLUMNS``), in order."""
         out: list[EntryRow] = []
-        with self._guard(what):
+        with self._guard(what), self._decoding(what):
             for row in self._conn.execute(sql, params):
                 out.extend(unpack(*row))
         return out
@@ -316,7 +337,9 @@ class Store:
             )
             while batch := cursor.fetchmany(1024):
                 for row in batch:
-                    for entry in unpack(*row):
+                    with self._decoding("read the journal"):
+                        unpacked = unpack(*row)
+                    for entry in unpacked:
                         if wanted is None or entry.kind in wanted:
                             yield entry
 
@@ -332,13 +355,16 @@ class Store:
         rebuilt as well; without, cash, positions, plans, orders, fills, P&L and fees are.
         """
         info = self.run(run_id)
-        if closes is None:
-            ledger = Ledger(info.starting_cash, info.multipliers)
-            ledger.replay(event for _, event in self.bar_events(run_id))
-            return ledger
-        return Ledger.rebuild(
-            self.bar_events(run_id), info.starting_cash, info.multipliers, closes, info.n_bars
-        )
+        # Entries that decode but contradict each other (an order of an unknown group) can only
+        # come from a damaged file: the journal the run wrote replays.
+        with self._decoding(f"rebuild the ledger of run {run_id}"):
+            if closes is None:
+                ledger = Ledger(info.starting_cash, info.multipliers)
+                ledger.replay(event for _, event in self.bar_events(run_id))
+                return ledger
+            return Ledger.rebuild(
+                self.bar_events(run_id), info.starting_cash, info.multipliers, closes, info.n_bars
+            )
 
     def bar(self, run_id: str, bar: int) -> BarInfo | None:
         """The committed bar ``bar`` of a run, or None if it appended nothing."""
@@ -357,21 +383,27 @@ class Store:
                 (layout,) = self._conn.execute(
                     "SELECT bar_layout FROM runs WHERE run = ?", (key,)
                 ).fetchone()
-                reader = self._bar_readers[key] = BarReader(layout)
-        return reader.read(bar, *row)
+                with self._decoding("read a bar"):
+                    reader = self._bar_readers[key] = BarReader(layout)
+        with self._decoding(f"read bar {bar}"):
+            return reader.read(bar, *row)
 
     def verify(self, run_id: str) -> VerifyReport:
         """Check the run's journal is whole: an exact prefix of whole bars, nothing else.
 
         Sequence numbers must run from 1 without a gap, bar after bar; each row must hold as
         many kinds, ids, refs and payloads as it says it has entries, and count its place.
+        For a run that finished, the entries must also hash to the ``run_hash`` it recorded,
+        so a changed byte in any entry is found (SQLite keeps no checksums of its own).
         """
         key, _ = self._key(run_id)
+        recorded = self.run(run_id).run_hash
+        hasher = new_run_hasher()
         lo = key << RUN_SHIFT
         problems: list[str] = []
         bars = rows = 0
         last_seq = 0
-        with self._guard("verify a run"):
+        with self._guard("verify a run"), self._decoding("verify a run"):
             cursor = self._conn.execute(
                 f"SELECT k & {_MASK}, ordinal, first_seq, n, meta, payloads FROM bars "
                 "WHERE k BETWEEN ? AND ? ORDER BY k",
@@ -385,19 +417,32 @@ class Store:
                     if ordinal != bars:
                         problems.append(f"bar {bar} is numbered {ordinal}, not {bars}")
                     try:
-                        fields = len(json.loads(meta))
-                    except ValueError:
-                        fields = -1
-                    held = payloads.count("\n") + 1
+                        kinds = json.loads(meta)[::3]
+                        fields = 3 * len(kinds)
+                    except DECODE_ERRORS:
+                        kinds, fields = [], -1
+                    texts = payloads.split("\n") if isinstance(payloads, str) else []
+                    held = len(texts) if texts else -1
                     if n < 1 or fields != 3 * n or held != n:
                         problems.append(
                             f"bar {bar} says {n} entries but holds {fields} kind/id/ref fields "
                             f"and {held} payloads"
                         )
+                    elif recorded is not None:
+                        hasher.update(
+                            "".join(
+                                [f"{k}\t{t}\n" for k, t in zip(kinds, texts, strict=True)]
+                            ).encode()
+                        )
                     rows += n
                     last_seq = first + n - 1
                 if len(problems) > 20:
                     break
+        if recorded is not None and not problems and hasher.hexdigest() != recorded:
+            problems.append(
+                f"the entries hash to {hasher.hexdigest()}, not to the run_hash {recorded} the "
+                "run recorded: an entry was changed after it was written"
+            )
         return VerifyReport(
             run_id=run_id,
             committed_bars=bars,
