@@ -22,6 +22,7 @@ from simpletrader.core.errors import StoreError
 from simpletrader.journal.explain import explain
 from simpletrader.ledger.store import Store
 
+_ORDER = '"client_order_id":"'  # only order_submitted entries hold it
 EXAMPLE = Path(__file__).parents[2] / "src" / "simpletrader" / "examples" / "sma_cross_goog.yaml"
 
 
@@ -63,6 +64,20 @@ def first_row_holding(path: Path, text: str) -> int:
     return int(k)
 
 
+def first_order(path: Path) -> str:
+    """The payload of the first order_submitted entry."""
+    conn = sqlite3.connect(path)
+    (payloads,) = conn.execute(
+        "SELECT payloads FROM bars WHERE k = ?", (first_row_holding(path, _ORDER),)
+    ).fetchone()
+    conn.close()
+    return next(p for p in payloads.split("\n") if _ORDER in p)
+
+
+def replace_line(path: Path, line: str, new: str) -> None:
+    edit(path, "UPDATE bars SET payloads = replace(payloads, ?, ?)", line, new)
+
+
 def test_an_entry_changed_after_the_run_is_found_by_its_hash(copy: Path) -> None:
     k = first_row_holding(copy, '"quantity":"')
     sql = "UPDATE bars SET payloads = replace(payloads, ?, ?) WHERE k = ?"
@@ -89,14 +104,10 @@ def test_an_entry_that_does_not_decode_names_its_sequence_number(copy: Path) -> 
 
 def test_entries_that_contradict_each_other_do_not_replay(copy: Path) -> None:
     # The first order now names a group no entry created: well-formed, but not a journal.
-    k = first_row_holding(copy, '"client_order_id":"')
-    conn = sqlite3.connect(copy)
-    (payloads,) = conn.execute("SELECT payloads FROM bars WHERE k = ?", (k,)).fetchone()
-    conn.close()
-    line = next(p for p in payloads.split("\n") if '"client_order_id":"' in p)
+    line = first_order(copy)
     group = line.split('"group_id":"')[1].split('"')[0]
     changed = line.replace(f'"group_id":"{group}"', '"group_id":"EXG_19990101_000000_00000000"')
-    edit(copy, "UPDATE bars SET payloads = replace(payloads, ?, ?) WHERE k = ?", line, changed, k)
+    replace_line(copy, line, changed)
     run_id = first_run(copy)
     with Store(copy) as store, pytest.raises(StoreError, match=r"is corrupt .* rebuild the ledger"):
         store.rebuild_ledger(run_id)
@@ -109,13 +120,9 @@ def test_a_damaged_run_record_is_a_store_error(copy: Path) -> None:
 
 
 def test_explaining_from_a_damaged_entry_is_a_store_error(copy: Path) -> None:
-    k = first_row_holding(copy, '"client_order_id":"')
-    conn = sqlite3.connect(copy)
-    (payloads,) = conn.execute("SELECT payloads FROM bars WHERE k = ?", (k,)).fetchone()
-    conn.close()
-    line = next(p for p in payloads.split("\n") if '"client_order_id":"' in p)
+    line = first_order(copy)
     order_id = line.split('"order_id":"')[1].split('"')[0]
-    edit(copy, "UPDATE bars SET payloads = replace(payloads, ?, ?) WHERE k = ?", line, line[:-9], k)
+    replace_line(copy, line, line[:-9])
     run_id = first_run(copy)
     with Store(copy) as store, pytest.raises(StoreError, match="is corrupt"):
         explain(store.source(run_id), order_id)
