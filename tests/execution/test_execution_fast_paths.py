@@ -4,7 +4,9 @@ longer matter is forgotten.
 Reports are dispatched on their exact type, with a fallback through the bases for a subclass;
 the venue skips the margin check of an equity-fraction fill whose quantity re-sizing has just
 found affordable, and checks any other quantity (a volume-capped part, say); a closed plan's
-protection is dropped once its pair has ended.
+protection is dropped once its pair has ended. Only a sliced command measures its slippage
+against the decision close; equity fractions are converted to Decimal once each, with a
+bounded number kept.
 """
 
 from __future__ import annotations
@@ -13,9 +15,21 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from execution_harness import Market, Row, bars, batch, close, d, exits, flat, new_trade
+from execution_harness import (
+    Market,
+    Row,
+    bars,
+    batch,
+    close,
+    d,
+    execution,
+    exits,
+    flat,
+    new_trade,
+)
 
-from simpletrader.core.enums import OrderStatus, Side
+from simpletrader.core.enums import ExecutionAlgorithm, OrderStatus, Side
+from simpletrader.execution.algorithms import sliced
 from simpletrader.execution.connectors.base import CancelRefused
 from simpletrader.execution.connectors.simulated import SimulatedVenue, VenueConfig
 
@@ -97,3 +111,48 @@ def test_a_closed_plans_protection_is_forgotten_after_a_close_cancels_its_pair()
     market.run()
     assert market.plan().status == "CLOSED"
     assert len(market.worker.protection) == 0
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "expected"),
+    [
+        (None, False),
+        (ExecutionAlgorithm.SINGLE, False),
+        (ExecutionAlgorithm.TWAP, True),
+        (ExecutionAlgorithm.ICEBERG, True),
+    ],
+)
+def test_only_twap_and_iceberg_plans_are_sliced(
+    algorithm: ExecutionAlgorithm | None, expected: bool
+) -> None:
+    plan = None
+    if algorithm is ExecutionAlgorithm.SINGLE:
+        plan = execution(algorithm)
+    elif algorithm is not None:
+        window = 3_600 if algorithm is ExecutionAlgorithm.TWAP else None
+        plan = execution(algorithm, window=window, slices=2)
+    assert sliced(plan) is expected
+
+
+def test_a_single_order_is_not_held_to_a_slippage_limit() -> None:
+    rows: list[Row] = [(100, 100, 100, 100), (125, 125, 125, 125), (125, 125, 125, 125)]
+    market = Market({"X": bars("X", rows)})
+    leg = new_trade("X", plan=execution(max_slippage=0.001))
+    market.at(0, batch([leg], created_ns=market.close_ns(0)))
+    market.run()
+    (fill,) = market.ledger.fills
+    assert fill.price == d(125)  # 25% above the decision close
+    (ended,) = market.records("command_ended")
+    assert ended["status"] == "COMPLETED"
+
+
+def test_equity_fraction_sizes_stay_exact_past_the_fractions_kept() -> None:
+    market = Market({"X": bars("X", flat(100, 2))}, cash=10_000)
+    market.run(0)
+    worker = market.worker
+    fractions = [i / 997 for i in range(1, 200)]
+    for fraction in fractions + fractions:
+        # 10,000 of equity at 100 a unit, floored to the lot of 1.
+        expected = int(Decimal(repr(fraction)) * 100)
+        assert worker._estimate_units("X", None, fraction) == expected
+        assert len(worker._fractions) <= 64

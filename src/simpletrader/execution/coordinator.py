@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from simpletrader.core.clock import datetime_to_ns
 from simpletrader.core.enums import BatchExecutionMode, GroupStatus, LegScope, Side
+from simpletrader.execution.algorithms import sliced
 from simpletrader.execution.outcomes import BATCH_OUTCOMES, COMMAND_OUTCOMES, BatchSettled
 from simpletrader.journal.events import (
     BatchEnded,
@@ -63,20 +64,27 @@ _NEW_TRADE = LegScope.NEW_TRADE
 
 
 class CommandState:
-    """One command of a batch while the coordinator follows it (slotted, never a DTO)."""
+    """One command of a batch while the coordinator follows it (slotted, never a DTO).
+
+    The command's fields read again and again (``command_id``, ``scope``, ``execution_plan``)
+    are copied once: a read of a pydantic model's field costs about five times a slot's.
+    """
 
     __slots__ = (
         "algorithm",
         "bars_at_start",
         "batch",
         "command",
+        "command_id",
         "ended",
         "equity_fraction",
+        "execution_plan",
         "group_id",
         "index",
         "reason",
         "reduce_only",
         "reference_price",
+        "scope",
         "side",
         "started_at",
         "status",
@@ -91,6 +99,9 @@ class CommandState:
         self, command: ExecutionCommand, batch: BatchState, strategy_id: str, index: int
     ) -> None:
         self.command = command
+        self.command_id: str = command.command_id
+        self.scope = command.scope
+        self.execution_plan = command.execution_plan
         self.batch = batch
         self.strategy_id = strategy_id
         self.index = index
@@ -102,6 +113,7 @@ class CommandState:
         self.target_net: Decimal | None = None
         self.equity_fraction: float | None = None
         self.algorithm: Algorithm | None = None
+        # The decision bar's close, for a sliced command's slippage limit (None otherwise).
         self.reference_price: float | None = None
         self.worst_slippage = 0.0
         self.started_at: int | None = None
@@ -114,10 +126,6 @@ class CommandState:
     def order_key(state: CommandState) -> tuple[int, int]:
         """Batches in arrival order, commands in batch order (the tie rule of failures)."""
         return state.batch.seq, state.index
-
-    @property
-    def command_id(self) -> str:
-        return self.command.command_id
 
     def __repr__(self) -> str:
         return f"CommandState({self.command_id}, {self.status or 'working'})"
@@ -151,6 +159,7 @@ class BatchState:
         "next",
         "seq",
         "settled",
+        "unwind",
         "unwind_started",
         "unwinding",
     )
@@ -159,6 +168,7 @@ class BatchState:
         self.batch = batch
         self.batch_id = batch.batch_id
         self.mode = batch.mode
+        self.unwind = batch.unwind_filled_legs
         self.seq = seq
         self.commands = [
             CommandState(c, self, strategy_id, i) for i, c in enumerate(batch.commands)
@@ -198,19 +208,22 @@ class BatchCoordinator:
 
     def start(self, batch: ExecutionCommandBatch, strategy_id: str) -> BatchState | None:
         """Begin a batch; a batch id seen before is ignored (a re-delivery changes nothing)."""
-        if batch.batch_id in self._known:
-            logger.warning("batch %s was delivered again; ignored", batch.batch_id)
+        batch_id = batch.batch_id
+        if batch_id in self._known:
+            logger.warning("batch %s was delivered again; ignored", batch_id)
             return None
-        self._known.add(batch.batch_id)
+        self._known.add(batch_id)
         self._seq += 1
         state = BatchState(batch, strategy_id, self._seq)
         worker = self.worker
         for command in state.commands:
-            symbol = _symbol_of(command.command, worker)
+            if not sliced(command.execution_plan):
+                continue  # only a sliced algorithm has a slippage limit to watch
+            symbol = _symbol_of(command, worker)
             if symbol is not None and symbol in worker.instruments:
                 price = worker.reference_price(symbol)
                 command.reference_price = price if price == price else None
-        self.active[batch.batch_id] = state
+        self.active[batch_id] = state
         if state.mode is _SEQUENTIAL:
             self._start_next(state)
         else:
@@ -284,7 +297,7 @@ class BatchCoordinator:
                 self.worker.close_group(other, GroupStatus.CANCELLED, reason)
                 self.command_ended(other, GroupStatus.CANCELLED, reason)
                 self.worker.cancel_orders(other, reason)
-            if batch.batch.unwind_filled_legs:
+            if batch.unwind:
                 self._start_unwind(batch, failing)
         finally:
             batch.closing = False
@@ -364,7 +377,7 @@ class BatchCoordinator:
             if not leg.done:
                 return True
         for batch in self.active.values():
-            if batch.batch.unwind_filled_legs:
+            if batch.unwind:
                 for command in batch.commands:
                     if command.trade_plan_id == trade_plan_id:
                         return True
@@ -557,8 +570,9 @@ class BatchCoordinator:
         self.busy = bool(self.active or self.unsettled or worker.cancels or worker.protection.dirty)
 
 
-def _symbol_of(command: ExecutionCommand, worker: ExecutionWorker) -> str | None:
+def _symbol_of(command: CommandState, worker: ExecutionWorker) -> str | None:
     if command.scope is _NEW_TRADE:
-        return command.entry_plan.symbol if command.entry_plan is not None else None
+        entry = command.command.entry_plan
+        return entry.symbol if entry is not None else None
     plan = worker.ledger.plans.get(command.trade_plan_id or "")
     return plan.symbol if plan is not None else None

@@ -110,6 +110,10 @@ _SELL = Side.SELL
 _DIRECTION = {side: TradeDirection.from_side(side) for side in Side}
 _SIGN = {side: side.sign for side in Side}
 
+_MAX_FRACTIONS = 64
+"""Distinct equity fractions whose Decimal the worker keeps (a sizer that varies its fraction
+on every trade must not grow the worker with the number of trades)."""
+
 _TERMINAL_END = {
     OrderStatus.REJECTED: "REJECTED",
     OrderStatus.CANCELLED: "CANCELLED",
@@ -167,6 +171,9 @@ class ExecutionWorker:
         self._dirty_legs: dict[UnwindLeg, None] = {}
         self._in_pass = False
         self._reacting = False
+        # A strategy sizes with a handful of equity fractions, and the repr of a float costs
+        # ~5k instructions: each fraction's Decimal is kept (a few at most, see the bound).
+        self._fractions: dict[float, Decimal] = {}
         # Bound once: every order records half a dozen events and reads the clock as often.
         self._append = journal.append
         self._apply = ledger.apply
@@ -259,8 +266,7 @@ class ExecutionWorker:
 
     def execute_command(self, state: CommandState) -> None:
         """Carry out one command: open, modify or close its trade plan and start its orders."""
-        scope = state.command.scope
-        if scope is _NEW_TRADE:
+        if state.scope is _NEW_TRADE:
             self._new_trade(state)
         else:
             self._change_plan(state)
@@ -303,19 +309,20 @@ class ExecutionWorker:
 
     def _change_plan(self, state: CommandState) -> None:
         command = state.command
-        assert command.trade_plan_id is not None  # the DTO requires it for MODIFY/CLOSE
-        plan = self.ledger.plans.get(command.trade_plan_id)
+        requested = state.trade_plan_id  # the command's own until it runs
+        assert requested is not None  # the DTO requires it for MODIFY/CLOSE
+        plan = self.ledger.plans.get(requested)
         if plan is None or plan.status is not _ACTIVE_PLAN:
             self.coordinator.command_ended(
                 state,
                 _FAILED,
-                f"REJECTED: UNKNOWN_TRADE_PLAN {command.trade_plan_id} is not an active plan",
+                f"REJECTED: UNKNOWN_TRADE_PLAN {requested} is not an active plan",
             )
             return
         trade_plan_id = plan.trade_plan_id
         state.trade_plan_id = trade_plan_id
         state.symbol = plan.symbol
-        closing = command.scope is _CLOSE_EXISTING
+        closing = state.scope is _CLOSE_EXISTING
         if not closing and command.size_plan is None:
             self._modify_exits(state, plan)
             return
@@ -327,7 +334,7 @@ class ExecutionWorker:
         for order in self.ledger.working_orders(trade_plan_id):
             group = self.ledger.groups[order.group_id]
             if group.role is not _PROTECTIVE:
-                self.request_cancel(order.order_id, f"CANCELLED_BY_{command.scope}")
+                self.request_cancel(order.order_id, f"CANCELLED_BY_{state.scope}")
         if closing:
             self.protection.suspend(trade_plan_id)
             target = ZERO
@@ -375,10 +382,13 @@ class ExecutionWorker:
         price = Decimal(repr(self.reference_price(symbol)))
         if price <= 0:
             return ZERO
+        share = self._fractions.get(fraction)
+        if share is None:
+            if len(self._fractions) >= _MAX_FRACTIONS:
+                self._fractions.clear()
+            share = self._fractions[fraction] = Decimal(repr(fraction))
         equity = self.equity_now()
-        return instrument.floor_quantity(
-            Decimal(repr(fraction)) * equity / (price * instrument.multiplier)
-        )
+        return instrument.floor_quantity(share * equity / (price * instrument.multiplier))
 
     def equity_now(self) -> Decimal:
         """Cash plus positions at the last known prices."""
@@ -393,14 +403,14 @@ class ExecutionWorker:
     def _open_group(self, state: CommandState, trade_plan_id: str, target: Decimal) -> None:
         at = self.now()
         group_id = self.ids.new("EXG", at)
-        plan = state.command.execution_plan
+        plan = state.execution_plan
         algorithm = plan.algorithm if plan is not None else _SINGLE
         self.record(
             GroupCreated(
                 at,
                 group_id,
                 trade_plan_id,
-                state.command.command_id,
+                state.command_id,
                 state.batch.batch_id,
                 _ENTRY,
                 algorithm,
@@ -413,7 +423,7 @@ class ExecutionWorker:
     def _start_algorithm(self, state: CommandState, quantity: Decimal) -> None:
         assert state.symbol is not None
         lot = self.instruments[state.symbol].lot_size
-        algorithm = build_algorithm(state.command.execution_plan, quantity, lot, self.now())
+        algorithm = build_algorithm(state.execution_plan, quantity, lot, self.now())
         state.algorithm = algorithm
         first = algorithm.first()
         if first >= lot:
@@ -429,9 +439,9 @@ class ExecutionWorker:
         order_type = entry.order_type if entry is not None else _MARKET
         limit_price = entry.limit_price if entry is not None else None
         stop_price = entry.stop_price if entry is not None else None
-        if command.scope is _CLOSE_EXISTING and entry is None:
+        if state.scope is _CLOSE_EXISTING and entry is None:
             order_type = _MARKET
-        plan = command.execution_plan
+        plan = state.execution_plan
         tif = plan.time_in_force if plan is not None else _GTC
         expire_at = datetime_to_ns(plan.expire_at) if plan is not None and plan.expire_at else None
         fraction = None
@@ -827,7 +837,7 @@ class ExecutionWorker:
 
     def _slippage_violation(self, state: CommandState) -> str | None:
         """A sliced algorithm's hard slippage limit, against the decision bar's close."""
-        plan = state.command.execution_plan
+        plan = state.execution_plan
         algorithm = state.algorithm
         reference = state.reference_price
         if plan is None or algorithm is None or not algorithm.is_sliced or not reference:
@@ -855,7 +865,7 @@ class ExecutionWorker:
         if not force_fail and self._reached_target(state, group):
             self._finish(state, _COMPLETED, None)
             return
-        plan = state.command.execution_plan
+        plan = state.execution_plan
         ratio = Decimal(repr(plan.min_fill_ratio)) if plan is not None else Decimal(1)
         filled = group.filled_quantity
         target = group.target_quantity
@@ -894,7 +904,7 @@ class ExecutionWorker:
         trade_plan_id = state.trade_plan_id
         if trade_plan_id is None:
             return
-        if state.command.scope is _CLOSE_EXISTING:
+        if state.scope is _CLOSE_EXISTING:
             self.protection.resume(trade_plan_id)
         self.maybe_close_plan(trade_plan_id)
 
@@ -906,7 +916,7 @@ class ExecutionWorker:
                 at,
                 group_id,
                 leg.trade_plan_id,
-                leg.command.command.command_id,
+                leg.command.command_id,
                 leg.command.batch.batch_id,
                 _UNWIND,
                 _SINGLE,
