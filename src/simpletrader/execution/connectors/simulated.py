@@ -33,6 +33,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from random import Random
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from simpletrader.core.enums import Liquidity, OrderType, Side, TimeInForce
 from simpletrader.core.errors import ConfigError
 from simpletrader.execution.connectors.base import (
@@ -194,7 +196,8 @@ class _Working:
         self.up = False
         self.afforded: Decimal | None = None
         """The quantity re-sizing found affordable on this very fill (its margin is checked)."""
-        self.cache_level()
+        if request.order_type is not OrderType.MARKET:
+            self.cache_level()
 
     def cache_level(self) -> None:
         req = self.request
@@ -233,7 +236,8 @@ class SimulatedVenue:
         self._count = 0
         self._symbols = frozenset(bars)
         symbol0 = next(iter(bars))
-        self._timestamps = bars[symbol0].timestamps
+        # A memoryview hands out plain ints: an array's element would be a NumPy scalar.
+        self._timestamps = np.ascontiguousarray(bars[symbol0].timestamps, dtype=np.int64).data
         self._o = {s: b.open.data for s, b in bars.items()}
         self._h = {s: b.high.data for s, b in bars.items()}
         self._l = {s: b.low.data for s, b in bars.items()}
@@ -245,6 +249,11 @@ class SimulatedVenue:
         self._fees = bool(costs.fee_bps or costs.fee_per_unit or costs.fee_minimum)
         self._markup = costs.taker_markup
         self._noise = costs.slippage_noise_bps * _BPS
+        # Without spread and slippage a taker fills at the data's price itself.
+        self._taker_at_data = not (self._markup or self._noise)
+        self._fee_asset = costs.fee_asset
+        self._cap = self.config.participation_cap
+        self._latency = self.config.latency_ns
         self._slippage_rng = Random(f"{self.config.seed}:venue:slippage")
         self._borrow = costs.borrow_bps_per_year * _BPS / _DAYS_PER_YEAR
         self._shorts: dict[str, tuple[str, int]] = {}
@@ -289,7 +298,7 @@ class SimulatedVenue:
             if reason is not None:
                 self._listener(OrderRejected(order.order_id, reason, at))
                 return
-        eligible = at + self.config.latency_ns
+        eligible = at + self._latency
         if self._in_pass and not self._open_fill:
             # Sent during a pass but not in reaction to a fill at the open: next bar.
             eligible = max(eligible, self._pass_ts + 1)
@@ -362,7 +371,7 @@ class SimulatedVenue:
 
     def match_open(self, index: int) -> None:
         """Match every eligible working order against bar ``index`` (open, then range)."""
-        ts = int(self._timestamps[index])
+        ts: int = self._timestamps[index]
         self._begin(index, ts, self._o)
         working_list = self._working
         k = 0
@@ -481,7 +490,10 @@ class SimulatedVenue:
         o = self._o[sym][index]
         kind = req.order_type
         if kind is OrderType.MARKET:
-            self._fill_taker(working, index, o, ts, True)
+            if self._taker_at_data:
+                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts, True)
+            else:
+                self._fill_taker(working, index, o, ts, True)
             return
         h = self._h[sym][index]
         lo = self._l[sym][index]
@@ -547,7 +559,7 @@ class SimulatedVenue:
         lot = instrument.lot_size
         multiplier = instrument.multiplier
         room: Decimal | None = None
-        cap = self.config.participation_cap
+        cap = self._cap
         if cap is not None:
             volume = self._v[sym][index]
             if volume > 0:
@@ -562,11 +574,8 @@ class SimulatedVenue:
             return
         quantity = req.quantity - working.filled
         if req.reduce_only:
-            held = (
-                self._account.plans[req.position_id].net
-                if req.position_id is not None and req.position_id in self._account.plans
-                else self._account.positions.get(sym, ZERO)
-            )
+            plan = None if req.position_id is None else self._account.plans.get(req.position_id)
+            held = plan.net if plan is not None else self._account.positions.get(sym, ZERO)
             reducing = held > 0 if req.side is Side.SELL else held < 0
             available = instrument.floor_quantity(abs(held)) if reducing else ZERO
             if available <= 0:
@@ -579,7 +588,7 @@ class SimulatedVenue:
         if self._faulty:
             quantity = self.faults.partial(sym, quantity, lot)
         if not req.reduce_only:
-            if working.filled == 0 and instrument.min_notional > 0:
+            if not working.filled and instrument.min_notional > 0:
                 notional = req.quantity * price * multiplier
                 if notional < instrument.min_notional:
                     self._reject(
@@ -611,7 +620,7 @@ class SimulatedVenue:
                     quantity,
                     price,
                     fee,
-                    self.config.costs.fee_asset,
+                    self._fee_asset,
                     liquidity,
                     ts,
                     resized,
@@ -674,14 +683,21 @@ class SimulatedVenue:
                 equity += net * mark * self._instruments[sym].multiplier
         return equity
 
-    def _margin_after(
-        self, index: int, symbol: str, signed: Decimal, price: Decimal
-    ) -> tuple[Decimal, Decimal]:
-        """(equity before fees, required margin) after a fill of ``signed`` units."""
+    def _margin_ok(self, index: int, symbol: str, signed: Decimal, price: Decimal) -> bool:
+        """Whether equity (before fees) less the fee covers the margin required after a fill
+        of ``signed`` units; a pure reduction always passes."""
+        positions = self._account.positions
+        net = positions.get(symbol, ZERO)
+        if abs(net + signed) <= abs(net) and (net + signed) * net >= 0:
+            return True  # a pure reduction never needs margin
+        fee = (
+            self.config.costs.fee(abs(signed), price, self._instruments[symbol].multiplier)
+            if self._fees
+            else _NO_FEE
+        )
         margin = self.config.margin
         required = ZERO
         equity = self._account.cash
-        positions = self._account.positions
         seen_symbol = False
         for sym, net in positions.items():
             mult = self._instruments[sym].multiplier
@@ -699,18 +715,6 @@ class SimulatedVenue:
         if not seen_symbol and signed:
             rate = margin.long if signed > 0 else margin.short
             required += abs(signed) * price * self._instruments[symbol].multiplier * rate
-        return equity, required
-
-    def _margin_ok(self, index: int, symbol: str, signed: Decimal, price: Decimal) -> bool:
-        net = self._account.positions.get(symbol, ZERO)
-        if abs(net + signed) <= abs(net) and (net + signed) * net >= 0:
-            return True  # a pure reduction never needs margin
-        fee = (
-            self.config.costs.fee(abs(signed), price, self._instruments[symbol].multiplier)
-            if self._fees
-            else _NO_FEE
-        )
-        equity, required = self._margin_after(index, symbol, signed, price)
         return equity - fee >= required
 
     def _affordable(
@@ -724,7 +728,7 @@ class SimulatedVenue:
         """The largest whole number of lots up to ``wanted`` that cash and margin allow."""
         lot = self._instruments[symbol].lot_size
         sign = 1 if side is Side.BUY else -1
-        if self._margin_ok(index, symbol, sign * wanted, price):
+        if self._margin_ok(index, symbol, wanted if sign > 0 else -wanted, price):
             return wanted
         lo, hi = 0, int(wanted / lot)
         while lo < hi:
@@ -758,7 +762,7 @@ class SimulatedVenue:
         Called by the engine when a bar opens at or after ``next_charge_ns``. The short is
         valued at the last close before the bar (its open for the first bar).
         """
-        ts = int(self._timestamps[index])
+        ts: int = self._timestamps[index]
         today = ts // _NS_PER_DAY
         plans = self._account.plans
         for key, (symbol, since) in list(self._shorts.items()):
