@@ -28,10 +28,18 @@ from execution_harness import (
     new_trade,
 )
 
-from simpletrader.core.enums import ExecutionAlgorithm, OrderStatus, Side
+from simpletrader.core.enums import (
+    ExecutionAlgorithm,
+    GroupStatus,
+    OrderStatus,
+    Side,
+    TradeDirection,
+)
+from simpletrader.core.errors import ExecutionError
 from simpletrader.execution.algorithms import sliced
 from simpletrader.execution.connectors.base import CancelRefused
 from simpletrader.execution.connectors.simulated import SimulatedVenue, VenueConfig
+from simpletrader.journal.events import CommandEnded, TradePlanOpened
 
 
 class _VenueCancelRefused(CancelRefused):
@@ -156,3 +164,45 @@ def test_equity_fraction_sizes_stay_exact_past_the_fractions_kept() -> None:
         expected = int(Decimal(repr(fraction)) * 100)
         assert worker._estimate_units("X", None, fraction) == expected
         assert len(worker._fractions) <= 64
+
+
+def test_an_event_the_ledger_ignores_is_journaled_and_published_but_changes_no_state() -> None:
+    market = Market({"X": bars("X", flat(100, 3))})
+    market.at(0, batch([new_trade("X", Side.BUY, 5)], created_ns=market.close_ns(0)))
+    market.run()
+    seen: list[object] = []
+    market.bus.subscribe(CommandEnded, seen.append)
+    before = market.ledger.state_digest()
+    entries = len(market.records("command_ended"))
+    event = CommandEnded(
+        market.close_ns(1), "EXC_20240101_000000_00000000", "B", GroupStatus.FAILED
+    )
+    market.worker.record(event)
+    assert market.ledger.state_digest() == before
+    assert len(market.records("command_ended")) == entries + 1
+    assert seen == [event]
+
+
+def test_an_event_the_ledger_projects_changes_it_through_the_worker_as_through_apply() -> None:
+    market = Market({"X": bars("X", flat(100, 3))})
+    opened = TradePlanOpened(
+        market.close_ns(0), "TPL_20240101_000000_0000abcd", "s", "X", TradeDirection.LONG
+    )
+    market.worker.record(opened)
+    assert market.ledger.plans["TPL_20240101_000000_0000abcd"].symbol == "X"
+
+
+class _NotAJournalEvent(TradePlanOpened):
+    """A subclass is not a registered journal event of its own."""
+
+
+def test_an_unregistered_event_is_refused_by_the_worker_and_the_ledger() -> None:
+    market = Market({"X": bars("X", flat(100, 3))})
+    event = _NotAJournalEvent(
+        market.close_ns(0), "TPL_20240101_000000_0000abcd", "s", "X", TradeDirection.LONG
+    )
+    with pytest.raises(ExecutionError, match="_NotAJournalEvent is not a registered"):
+        market.worker.record(event)
+    with pytest.raises(ExecutionError, match="_NotAJournalEvent is not a registered"):
+        market.ledger.apply(event)
+    assert not market.ledger.plans

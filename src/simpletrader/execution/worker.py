@@ -176,7 +176,9 @@ class ExecutionWorker:
         self._fractions: dict[float, Decimal] = {}
         # Bound once: every order records half a dozen events and reads the clock as often.
         self._append = journal.append
-        self._apply = ledger.apply
+        # The ledger's handler is looked up here, not through ``ledger.apply``: half of the
+        # events recorded (flow entries, command and batch ends) change nothing in it.
+        self._project = ledger.projections
         self._wants = self.bus.wants
         self._handlers: dict[type, Callable[[Any], None]] = {
             OrderFillReport: self._on_fill,
@@ -196,8 +198,11 @@ class ExecutionWorker:
     def record(self, event: JournalEvent) -> None:
         """Append to the journal, project into the ledger, publish to interested subscribers."""
         self._append(event)
-        self._apply(event)
-        if self._wants(type(event)):
+        kind = type(event)
+        project = self._project[kind]
+        if project is not None:
+            project(event)
+        if self._wants(kind):
             self.bus.publish(event)
 
     def submit_batch(self, batch: ExecutionCommandBatch, strategy_id: str) -> None:

@@ -42,6 +42,24 @@ from simpletrader.ledger.records import (
     TradePlanRecord,
 )
 
+# Read on every fill and group change: under Python 3.11 a member read from its enum class costs
+# ~900 instructions (EnumType.__getattr__'s slot hook), a module global ~20.
+_FAILED = GroupStatus.FAILED
+_FILLED = OrderStatus.FILLED
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_CLOSED_PLAN = TradePlanStatus.CLOSED
+_PROTECTIVE = GroupRole.PROTECTIVE
+
+
+class Projections(dict[type, Callable[[Any], None] | None]):
+    """A ledger's handler per journal event type; a type that is not a registered journal
+    event is an :class:`ExecutionError`, not a silent no-op."""
+
+    __slots__ = ()
+
+    def __missing__(self, event_type: type) -> Callable[[Any], None] | None:
+        raise ExecutionError(f"{event_type.__qualname__} is not a registered journal event")
+
 
 class Ledger:
     """Cash, positions, trade plans, groups, orders and fills of one account."""
@@ -74,7 +92,9 @@ class Ledger:
         self._queued_to = 0  # the highest queued stop: a write below it waits for the queue
         self._equity = float(starting_cash)
         self._peak = float(starting_cash)
-        self._apply: dict[type, Callable[[Any], None] | None] = self._handlers()
+        self.projections = Projections(self._handlers())
+        """Each journal event type's handler (None: it changes nothing here), for a caller
+        that projects many events to look up once per event (:meth:`apply` does the same)."""
         self._pool = DecimalPool()
         # ``share(str(x), x)`` is the pool's lookup without a Python call: a fill makes several.
         self._share = self._pool.share
@@ -99,12 +119,7 @@ class Ledger:
     # -- projection ------------------------------------------------------------------------
     def apply(self, event: JournalEvent) -> None:
         """Project one journal event: the only way the ledger's state changes."""
-        try:
-            handler = self._apply[type(event)]
-        except KeyError:
-            raise ExecutionError(
-                f"{type(event).__qualname__} is not a registered journal event"
-            ) from None
+        handler = self.projections[type(event)]
         # Half of a flow's entries (facts, signals, the batch) change nothing here.
         if handler is not None:
             handler(event)
@@ -154,7 +169,7 @@ class Ledger:
         plan = self.plans[e.trade_plan_id]
         if plan.net != 0:
             raise ExecutionError(f"trade plan {plan.trade_plan_id} closed with net {plan.net}")
-        plan.status = TradePlanStatus.CLOSED
+        plan.status = _CLOSED_PLAN
         plan.closed_at = e.at
         self._active[plan.strategy_id].remove(plan)
 
@@ -175,7 +190,7 @@ class Ledger:
     def _on_group_status_changed(self, e: GroupStatusChanged) -> None:
         group = self.groups[e.group_id]
         group.status = e.status
-        group.failure_reason = e.reason if e.status is GroupStatus.FAILED else None
+        group.failure_reason = e.reason if e.status is _FAILED else None
         group.updated_at = e.at
 
     def _on_order_submitted(self, e: OrderSubmitted) -> None:
@@ -217,9 +232,7 @@ class Ledger:
             raise ExecutionError(
                 f"order {order.order_id} filled {filled} > quantity {order.quantity}"
             )
-        order.move(
-            OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED, e.at
-        )
+        order.move(_FILLED if filled == order.quantity else _PARTIALLY_FILLED, e.at)
         filled = group.filled_quantity + quantity
         group.filled_quantity = share(str(filled), filled)
         plan = self.plans[group.trade_plan_id]
@@ -369,7 +382,7 @@ class Ledger:
         plan = self.plans[trade_plan_id]
         for group_id in plan.group_ids:
             group = self.groups[group_id]
-            if group.role is not GroupRole.PROTECTIVE and not group.is_terminal:
+            if group.role is not _PROTECTIVE and not group.is_terminal:
                 return True
         return False
 

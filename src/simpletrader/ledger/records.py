@@ -32,6 +32,11 @@ from simpletrader.dtos import ExecutionGroup, Fill, Order, TradePlan
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+# Every record starts in one of these: under Python 3.11 a member read from its enum class costs
+# ~900 instructions (EnumType.__getattr__'s slot hook), a module global ~20.
+_ACTIVE_PLAN = TradePlanStatus.ACTIVE
+_PENDING_GROUP = GroupStatus.PENDING
+_PENDING_ORDER = OrderStatus.PENDING
 
 
 class DecimalPool:
@@ -116,7 +121,7 @@ class TradePlanRecord:
         self.strategy_id = strategy_id
         self.symbol = symbol
         self.direction = direction
-        self.status = TradePlanStatus.ACTIVE
+        self.status = _ACTIVE_PLAN
         self.created_at = created_at
         self.closed_at: int | None = None
         self.net = ZERO
@@ -240,7 +245,7 @@ class GroupRecord:
         self.role = role
         self.algorithm = algorithm
         self.target_quantity = target_quantity
-        self.status = GroupStatus.PENDING
+        self.status = _PENDING_GROUP
         self.failure_reason: str | None = None
         self.filled_quantity = ZERO
         self.order_ids: tuple[str, ...] = ()
@@ -340,7 +345,7 @@ class OrderRecord:
         self.time_in_force = time_in_force
         self.expire_at = expire_at
         self.reduce_only = reduce_only
-        self.status = OrderStatus.PENDING
+        self.status = _PENDING_ORDER
         self.status_reason: str | None = None
         self.filled_quantity = ZERO
         self.created_at = at

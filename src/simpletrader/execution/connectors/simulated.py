@@ -70,6 +70,19 @@ NEVER_NS = 2**62
 """``next_charge_ns`` when no borrow charge is due (beyond any real timestamp)."""
 _DAYS_PER_YEAR = Decimal(365)
 _EXPIRING = frozenset({TimeInForce.DAY, TimeInForce.GTD})
+# Read for every order and fill: under Python 3.11 a member read from its enum class costs ~900
+# instructions (EnumType.__getattr__'s slot hook), a module global ~20.
+_MARKET = OrderType.MARKET
+_LIMIT = OrderType.LIMIT
+_STOP = OrderType.STOP
+_STOP_LIMIT = OrderType.STOP_LIMIT
+_BUY = Side.BUY
+_SELL = Side.SELL
+_IOC = TimeInForce.IOC
+_GTD = TimeInForce.GTD
+_DAY = TimeInForce.DAY
+_TAKER = Liquidity.TAKER
+_MAKER = Liquidity.MAKER
 
 
 class PositionLike(Protocol):
@@ -196,17 +209,17 @@ class _Working:
         self.up = False
         self.afforded: Decimal | None = None
         """The quantity re-sizing found affordable on this very fill (its margin is checked)."""
-        if request.order_type is not OrderType.MARKET:
+        if request.order_type is not _MARKET:
             self.cache_level()
 
     def cache_level(self) -> None:
         req = self.request
-        buy = req.side is Side.BUY
+        buy = req.side is _BUY
         kind = req.order_type
-        if kind is OrderType.LIMIT or (kind is OrderType.STOP_LIMIT and self.triggered):
+        if kind is _LIMIT or (kind is _STOP_LIMIT and self.triggered):
             assert req.limit_price is not None
             self.level, self.up = float(req.limit_price), not buy
-        elif kind is OrderType.STOP or kind is OrderType.STOP_LIMIT:
+        elif kind is _STOP or kind is _STOP_LIMIT:
             assert req.stop_price is not None
             self.level, self.up = float(req.stop_price), buy
         else:
@@ -397,7 +410,7 @@ class SimulatedVenue:
                 else self._l[req.symbol][index] <= level
             ):
                 self._match(working, index, ts)
-            if req.time_in_force is TimeInForce.IOC and working.active:
+            if req.time_in_force is _IOC and working.active:
                 self._remove(working)
                 self._listener(OrderCancelled(req.order_id, "IOC_UNFILLED", ts))
         self._end(ts)
@@ -414,7 +427,7 @@ class SimulatedVenue:
                 for w in self._working
                 if w.active
                 and w.request.fill_on_close
-                and w.request.order_type is OrderType.MARKET
+                and w.request.order_type is _MARKET
                 and w.request.submitted_at <= close_ns
                 and w.close_index != index
             ]
@@ -427,7 +440,7 @@ class SimulatedVenue:
                 working.close_index = index  # one close pass per bar and order
                 req = working.request
                 self._fill_taker(working, index, self._c[req.symbol][index], close_ns, False)
-                if req.time_in_force is TimeInForce.IOC and working.active:
+                if req.time_in_force is _IOC and working.active:
                     self._remove(working)
                     self._listener(OrderCancelled(req.order_id, "IOC_UNFILLED", close_ns))
             self._end(close_ns)
@@ -449,9 +462,9 @@ class SimulatedVenue:
     @staticmethod
     def _expired(req: OrderRequest, ts: int) -> bool:
         tif = req.time_in_force
-        if tif is TimeInForce.GTD and req.expire_at is not None:
+        if tif is _GTD and req.expire_at is not None:
             return ts >= req.expire_at
-        if tif is TimeInForce.DAY:
+        if tif is _DAY:
             return ts // _NS_PER_DAY > req.submitted_at // _NS_PER_DAY
         return False
 
@@ -472,12 +485,12 @@ class SimulatedVenue:
         o, h, lo = self._o[sym][index], self._h[sym][index], self._l[sym][index]
         at_open = [w for w in group if _reaches(w.request, o, o)]
         if at_open:
-            stops = [w for w in at_open if w.request.order_type is not OrderType.LIMIT]
+            stops = [w for w in at_open if w.request.order_type is not _LIMIT]
             self._match((stops or at_open)[0], index, ts)
             return
         in_range = [w for w in group if _reaches(w.request, h, lo)]
         if len(in_range) > 1:
-            stops = [w for w in in_range if w.request.order_type is not OrderType.LIMIT]
+            stops = [w for w in in_range if w.request.order_type is not _LIMIT]
             self._match((stops or in_range)[0], index, ts)
             return
         for w in group:
@@ -489,16 +502,16 @@ class SimulatedVenue:
         sym = req.symbol
         o = self._o[sym][index]
         kind = req.order_type
-        if kind is OrderType.MARKET:
+        if kind is _MARKET:
             if self._taker_at_data:
-                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts, True)
+                self._fill(working, index, Decimal(repr(o)), _TAKER, ts, True)
             else:
                 self._fill_taker(working, index, o, ts, True)
             return
         h = self._h[sym][index]
         lo = self._l[sym][index]
-        buy = req.side is Side.BUY
-        if kind is OrderType.STOP_LIMIT and not working.triggered:
+        buy = req.side is _BUY
+        if kind is _STOP_LIMIT and not working.triggered:
             assert req.stop_price is not None
             stop = float(req.stop_price)
             if (h >= stop) if buy else (lo <= stop):
@@ -506,7 +519,7 @@ class SimulatedVenue:
                 working.cache_level()
                 working.eligible_at = ts + 1  # rests as a limit from the next bar
             return
-        if kind is OrderType.STOP:
+        if kind is _STOP:
             assert req.stop_price is not None
             stop = float(req.stop_price)
             if buy and h >= stop:
@@ -518,14 +531,14 @@ class SimulatedVenue:
         limit = float(req.limit_price)
         if buy and lo <= limit:
             if o <= limit:
-                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts, True)
+                self._fill(working, index, Decimal(repr(o)), _TAKER, ts, True)
             else:
-                self._fill(working, index, req.limit_price, Liquidity.MAKER, ts, False)
+                self._fill(working, index, req.limit_price, _MAKER, ts, False)
         elif not buy and h >= limit:
             if o >= limit:
-                self._fill(working, index, Decimal(repr(o)), Liquidity.TAKER, ts, True)
+                self._fill(working, index, Decimal(repr(o)), _TAKER, ts, True)
             else:
-                self._fill(working, index, req.limit_price, Liquidity.MAKER, ts, False)
+                self._fill(working, index, req.limit_price, _MAKER, ts, False)
 
     def _fill_taker(
         self, working: _Working, index: int, price: float, ts: int, at_open: bool
@@ -537,12 +550,12 @@ class SimulatedVenue:
             markup += draw * self._noise
         if markup:
             # Spread and slippage move the price off the data's grid: round back to the tick.
-            sign = 1 if working.request.side is Side.BUY else -1
+            sign = 1 if working.request.side is _BUY else -1
             instrument = self._instruments[working.request.symbol]
             base = instrument.round_price(base * (1 + sign * markup))
             if base <= 0:
                 base = instrument.tick_size
-        self._fill(working, index, base, Liquidity.TAKER, ts, at_open)
+        self._fill(working, index, base, _TAKER, ts, at_open)
 
     def _fill(
         self,
@@ -576,7 +589,7 @@ class SimulatedVenue:
         if req.reduce_only:
             plan = None if req.position_id is None else self._account.plans.get(req.position_id)
             held = plan.net if plan is not None else self._account.positions.get(sym, ZERO)
-            reducing = held > 0 if req.side is Side.SELL else held < 0
+            reducing = held > 0 if req.side is _SELL else held < 0
             available = instrument.floor_quantity(abs(held)) if reducing else ZERO
             if available <= 0:
                 self._remove(working)
@@ -597,7 +610,7 @@ class SimulatedVenue:
                         ts,
                     )
                     return
-            signed = quantity if req.side is Side.BUY else -quantity
+            signed = quantity if req.side is _BUY else -quantity
             afforded = working.afforded
             working.afforded = None
             if quantity != afforded and not self._margin_ok(index, sym, signed, price):
@@ -727,7 +740,7 @@ class SimulatedVenue:
     ) -> Decimal:
         """The largest whole number of lots up to ``wanted`` that cash and margin allow."""
         lot = self._instruments[symbol].lot_size
-        sign = 1 if side is Side.BUY else -1
+        sign = 1 if side is _BUY else -1
         if self._margin_ok(index, symbol, wanted if sign > 0 else -wanted, price):
             return wanted
         lo, hi = 0, int(wanted / lot)
@@ -808,8 +821,8 @@ def _reaches(req: OrderRequest, high: float, low: float) -> bool:
 
     ``_reaches(req, open, open)`` asks whether the open alone already passed the level.
     """
-    buy = req.side is Side.BUY
-    if req.order_type is OrderType.LIMIT:
+    buy = req.side is _BUY
+    if req.order_type is _LIMIT:
         assert req.limit_price is not None
         limit = float(req.limit_price)
         return low <= limit if buy else high >= limit
