@@ -206,3 +206,14 @@ def test_an_unregistered_event_is_refused_by_the_worker_and_the_ledger() -> None
     with pytest.raises(ExecutionError, match="_NotAJournalEvent is not a registered"):
         market.ledger.apply(event)
     assert not market.ledger.plans
+
+
+def test_a_venue_whose_orders_all_ended_keeps_none_of_them_and_still_fills_new_ones() -> None:
+    market = Market({"X": bars("X", flat(100, 5))})
+    market.at(0, batch([new_trade("X", Side.BUY, 5)], created_ns=market.close_ns(0)))
+    market.run(1)
+    assert market.venue._working == []  # nothing for the next pass to step over
+    market.at(2, batch([close(market.plan().trade_plan_id)], created_ns=market.close_ns(2)))
+    market.run()
+    assert [o.status for o in market.ledger.orders.values()] == [OrderStatus.FILLED] * 2
+    assert market.venue._working == []

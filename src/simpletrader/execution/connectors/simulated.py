@@ -226,6 +226,19 @@ class _Working:
             self.level = None
 
 
+class _Spec:
+    """The numbers of an instrument the venue reads on every order and fill, copied once: a
+    field of a pydantic model costs about five times a slot to read (instruments are frozen)."""
+
+    __slots__ = ("floor", "lot", "min_notional", "multiplier")
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.lot = instrument.lot_size
+        self.multiplier = instrument.multiplier
+        self.min_notional = instrument.min_notional
+        self.floor = instrument.floor_quantity
+
+
 class SimulatedVenue:
     """A connector that fills against bars, deterministic for ``config.seed``."""
 
@@ -238,6 +251,7 @@ class SimulatedVenue:
         clock: Clock | None = None,
     ) -> None:
         self._instruments = dict(instruments)
+        self._specs = {symbol: _Spec(i) for symbol, i in self._instruments.items()}
         self._account = account
         self.config = config or VenueConfig()
         self._clock = clock
@@ -288,24 +302,24 @@ class SimulatedVenue:
 
     def submit(self, order: OrderRequest) -> None:
         at = order.submitted_at
-        instrument = self._instruments.get(order.symbol)
-        if instrument is None or order.symbol not in self._symbols:
+        spec = self._specs.get(order.symbol)
+        if spec is None or order.symbol not in self._symbols:
             self._listener(OrderRejected(order.order_id, f"UNKNOWN_SYMBOL {order.symbol}", at))
             return
-        order.quantity = instrument.floor_quantity(order.quantity)
-        if order.quantity < instrument.lot_size:
+        order.quantity = spec.floor(order.quantity)
+        if order.quantity < spec.lot:
             self._listener(
                 OrderRejected(
                     order.order_id,
-                    f"BELOW_MIN_LOT quantity {order.quantity} < lot {instrument.lot_size}",
+                    f"BELOW_MIN_LOT quantity {order.quantity} < lot {spec.lot}",
                     at,
                 )
             )
             return
         if order.limit_price is not None:
-            order.limit_price = instrument.round_price(order.limit_price)
+            order.limit_price = self._instruments[order.symbol].round_price(order.limit_price)
         if order.stop_price is not None:
-            order.stop_price = instrument.round_price(order.stop_price)
+            order.stop_price = self._instruments[order.symbol].round_price(order.stop_price)
         if self._faulty:
             reason = self.faults.rejection(order.symbol, at)
             if reason is not None:
@@ -457,6 +471,9 @@ class SimulatedVenue:
 
     def _end(self, ts: int) -> None:
         self._in_pass = False
+        if not self._count and self._working:
+            # Every order left is inactive: the next pass need not step over them.
+            self._working = []
         self._listener(MatchingFinished(ts))
 
     @staticmethod
@@ -568,15 +585,15 @@ class SimulatedVenue:
     ) -> None:
         req = working.request
         sym = req.symbol
-        instrument = self._instruments[sym]
-        lot = instrument.lot_size
-        multiplier = instrument.multiplier
+        spec = self._specs[sym]
+        lot = spec.lot
+        multiplier = spec.multiplier
         room: Decimal | None = None
         cap = self._cap
         if cap is not None:
             volume = self._v[sym][index]
             if volume > 0:
-                room = instrument.floor_quantity(Decimal(repr(cap * volume)))
+                room = spec.floor(Decimal(repr(cap * volume)))
                 if room < lot:
                     return  # the bar's volume is used up: the order works on
         if (
@@ -590,7 +607,7 @@ class SimulatedVenue:
             plan = None if req.position_id is None else self._account.plans.get(req.position_id)
             held = plan.net if plan is not None else self._account.positions.get(sym, ZERO)
             reducing = held > 0 if req.side is _SELL else held < 0
-            available = instrument.floor_quantity(abs(held)) if reducing else ZERO
+            available = spec.floor(abs(held)) if reducing else ZERO
             if available <= 0:
                 self._remove(working)
                 self._listener(OrderCancelled(req.order_id, "REDUCE_ONLY_NOTHING_TO_REDUCE", ts))
@@ -601,12 +618,12 @@ class SimulatedVenue:
         if self._faulty:
             quantity = self.faults.partial(sym, quantity, lot)
         if not req.reduce_only:
-            if not working.filled and instrument.min_notional > 0:
+            if not working.filled and spec.min_notional > 0:
                 notional = req.quantity * price * multiplier
-                if notional < instrument.min_notional:
+                if notional < spec.min_notional:
                     self._reject(
                         working,
-                        f"BELOW_MIN_NOTIONAL {notional:.2f} < {instrument.min_notional}",
+                        f"BELOW_MIN_NOTIONAL {notional:.2f} < {spec.min_notional}",
                         ts,
                     )
                     return
@@ -653,21 +670,17 @@ class SimulatedVenue:
         """Re-size an equity-fraction order from the fill price, clipped to what cash and
         margin allow; False (and the order rejected) when not one lot is affordable."""
         req = working.request
-        instrument = self._instruments[req.symbol]
-        multiplier = instrument.multiplier
+        spec = self._specs[req.symbol]
+        multiplier = spec.multiplier
         assert req.equity_fraction is not None
         equity = self._equity(index, req.symbol, price)
-        target = instrument.floor_quantity(
-            Decimal(repr(req.equity_fraction)) * equity / (price * multiplier)
-        )
+        target = spec.floor(Decimal(repr(req.equity_fraction)) * equity / (price * multiplier))
         if not req.reduce_only and target > 0:
             target = self._affordable(index, req.symbol, req.side, price, target)
             # Nothing moves the account before this fill: its margin check would repeat this.
             working.afforded = target
-        if target < instrument.lot_size:
-            self._reject(
-                working, self._funds_reason(instrument.lot_size, price, multiplier), self._pass_ts
-            )
+        if target < spec.lot:
+            self._reject(working, self._funds_reason(spec.lot, price, multiplier), self._pass_ts)
             return False
         working.resized = True
         if target != req.quantity:
@@ -693,7 +706,7 @@ class SimulatedVenue:
         for sym, net in self._account.positions.items():
             if net:
                 mark = price if sym == symbol else self._mark(index, sym)
-                equity += net * mark * self._instruments[sym].multiplier
+                equity += net * mark * self._specs[sym].multiplier
         return equity
 
     def _margin_ok(self, index: int, symbol: str, signed: Decimal, price: Decimal) -> bool:
@@ -704,7 +717,7 @@ class SimulatedVenue:
         if abs(net + signed) <= abs(net) and (net + signed) * net >= 0:
             return True  # a pure reduction never needs margin
         fee = (
-            self.config.costs.fee(abs(signed), price, self._instruments[symbol].multiplier)
+            self.config.costs.fee(abs(signed), price, self._specs[symbol].multiplier)
             if self._fees
             else _NO_FEE
         )
@@ -713,7 +726,7 @@ class SimulatedVenue:
         equity = self._account.cash
         seen_symbol = False
         for sym, net in positions.items():
-            mult = self._instruments[sym].multiplier
+            mult = self._specs[sym].multiplier
             if sym == symbol:
                 seen_symbol = True
                 mark = price
@@ -727,7 +740,7 @@ class SimulatedVenue:
                 required += abs(net) * mark * mult * rate
         if not seen_symbol and signed:
             rate = margin.long if signed > 0 else margin.short
-            required += abs(signed) * price * self._instruments[symbol].multiplier * rate
+            required += abs(signed) * price * self._specs[symbol].multiplier * rate
         return equity - fee >= required
 
     def _affordable(
@@ -739,7 +752,7 @@ class SimulatedVenue:
         wanted: Decimal,
     ) -> Decimal:
         """The largest whole number of lots up to ``wanted`` that cash and margin allow."""
-        lot = self._instruments[symbol].lot_size
+        lot = self._specs[symbol].lot
         sign = 1 if side is _BUY else -1
         if self._margin_ok(index, symbol, wanted if sign > 0 else -wanted, price):
             return wanted
