@@ -278,6 +278,22 @@ def test_ids_drawn_in_blocks_are_the_single_draws_of_the_seeded_stream() -> None
     assert got == [f"{draws.getrandbits(32):08x}" for _ in range(count)]
 
 
+def test_ids_drawn_at_one_instant_follow_a_stamp_of_another_in_between() -> None:
+    # Draws at the instant of the previous draw skip re-stamping: a stamp of another instant
+    # (or a datetime draw) in between must not leave them with that instant's heads.
+    gen, draws = IdGenerator(3), Random(3)
+    later = MOMENT_NS + 3_600 * 1_000_000_000
+    assert gen.new("ORD", MOMENT_NS)[4:19] == "20240309_143005"
+    gen.stamp(later)
+    assert gen.new("ORD", MOMENT_NS)[4:19] == "20240309_143005"
+    gen.new("ORD", MOMENT + timedelta(hours=2))
+    assert gen.new("ORD", MOMENT_NS)[4:19] == "20240309_143005"
+    assert gen.new("FIL", later)[4:19] == "20240309_153005"
+    assert gen.new("FIL", later)[4:19] == "20240309_153005"
+    draws.getrandbits(32 * 6)
+    assert gen.new("FIL", MOMENT_NS)[-8:] == f"{draws.getrandbits(32):08x}"
+
+
 def test_stamps_of_consecutive_bars_cross_midnight_and_new_year() -> None:
     gen = IdGenerator(0)
     start = int(datetime(2023, 12, 31, 23, 58, 59, tzinfo=UTC).timestamp()) * 1_000_000_000
@@ -314,6 +330,8 @@ def test_only_the_canonical_form_of_an_id_packs(tail: str) -> None:
         ("FIL_20240309_143006_0a1b2c3d", "FIL"),  # drawn in another second
         ("ORD_20240309_143005_0a1b2c3d", "FIL"),  # another prefix
         ("FIL_20240309_143005_0a1b2c3d0", "FIL"),  # too long
+        ("FIL_20240309_143005_0a1b2c3", "FIL"),  # too short
+        ("FIL_20240309_143005_", "FIL"),  # the head alone
         ("venue-fill-17", "FIL"),
         ("", "FIL"),
     ],

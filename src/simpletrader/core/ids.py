@@ -171,9 +171,10 @@ def pack_id(value: str, prefix: str, moment_ns: int) -> int | str:
     head = heads.heads.get(prefix) if moment_ns // 1_000_000_000 == heads.second else None
     if head is None:
         head = heads.head(prefix, moment_ns)
-    tail = value[-8:]
-    if len(value) != len(head) + 8 or not value.startswith(head):
+    # One slice and compare: equal only when ``value`` is ``head`` and eight more characters.
+    if value[:-8] != head:
         return value
+    tail = value[-8:]
     try:
         bits = int(tail, 16)
     except ValueError:
@@ -199,7 +200,7 @@ class IdGenerator:
     the random tails are drawn in blocks, so an id costs a list pop and one string join on the
     hot path."""
 
-    __slots__ = ("_draw", "_heads", "_last_key", "_last_stamp", "_rng", "_tails")
+    __slots__ = ("_draw", "_heads", "_last_key", "_last_stamp", "_moment", "_rng", "_tails")
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = Random(seed)
@@ -208,8 +209,12 @@ class IdGenerator:
         self._last_key: int | None = None
         self._last_stamp = ""
         self._heads: dict[str, str] = {}
+        # The int instant of the last draw: a flow draws a dozen ids at one instant, and an
+        # equal instant needs no second (floor division) or type check.
+        self._moment: int | None = None
 
     def stamp(self, moment: datetime | int) -> str:
+        self._moment = None
         if isinstance(moment, datetime):
             if moment.tzinfo is None:
                 raise ValueError("ids need a tz-aware timestamp")
@@ -231,8 +236,11 @@ class IdGenerator:
 
     def new(self, prefix: str, moment: datetime | int) -> str:
         """A fresh id of ``prefix`` stamped with ``moment`` (the environment's clock)."""
-        if type(moment) is not int or moment // 1_000_000_000 != self._last_key:
-            self.stamp(moment)
+        if moment != self._moment:
+            if type(moment) is not int or moment // 1_000_000_000 != self._last_key:
+                self.stamp(moment)
+            if type(moment) is int:
+                self._moment = moment
         head = self._heads.get(prefix)
         if head is None:
             if prefix not in ID_FORMATS:
