@@ -18,8 +18,12 @@ from hypothesis import strategies as st
 from journal_kit import DTO_STRATEGIES, FLOW_CLASSES, T
 from pydantic import BaseModel, field_serializer
 
+from simpletrader.core.enums import LegScope, Side
 from simpletrader.core.ids import ID_FORMATS
 from simpletrader.dtos import (
+    CausalityChain,
+    LegDirective,
+    SizeDirective,
     StrategyDirective,
 )
 from simpletrader.journal import codec, encoders
@@ -321,3 +325,36 @@ def test_a_directive_reads_back_with_any_number_of_legs(legs: int) -> None:
         f"S{k}" for k in range(legs)
     ]
     assert codec.decode("flow", payload) == event
+
+
+class _OwnSizeDirective(SizeDirective):
+    """Equal in its fields to the default, but another class: not the default."""
+
+
+@pytest.mark.parametrize(
+    ("size_directive", "written"),
+    [
+        (StrategyDirective.model_fields["size_directive"].default, False),  # the very default
+        (SizeDirective(), False),  # an equal copy
+        (SizeDirective(aggressiveness=0.7), True),
+        (_OwnSizeDirective(), True),
+    ],
+    ids=["identical", "equal", "other values", "other class"],
+)
+def test_a_sub_directive_is_left_out_exactly_when_it_equals_its_default(
+    size_directive: SizeDirective, written: bool
+) -> None:
+    directive = StrategyDirective(
+        directive_id="STR_20240102_030405_00000001",
+        strategy_id="s",
+        decision_timestamp=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        causality=CausalityChain(origin_id="TCK_20240102_030405_00000002"),
+        confidence=0.5,
+        legs=(LegDirective(scope=LegScope.NEW_TRADE, symbol="GOOG", direction=Side.BUY),),
+        size_directive=size_directive,
+    )
+    encode = encoders.model_encoder(StrategyDirective)
+    assert encode is not None
+    assert ("size_directive" in json.loads(encode(directive))) is written
+    default = StrategyDirective.model_fields["size_directive"].default
+    assert (directive.size_directive != default) is written  # what pydantic's equality says

@@ -507,3 +507,10 @@ def test_flash_crash_exit_ignores_other_and_mild_risks() -> None:
     planner = FlashCrashExit(FlashCrashExitParams(min_severity=0.5))
     risks = [_risk(ctx, "EXPOSURE"), _risk(ctx, "FAST_DROP", severity=0.2)]
     assert _decide(planner, ctx, risks=risks, triggers=("risk",)) is None
+
+
+def test_a_planners_default_sub_directives_are_the_directives_own_defaults() -> None:
+    # The journal leaves a default out after an identity test: the planner passes those objects.
+    params = SignalToDirective().params
+    for name in ("size_directive", "exit_directive", "routing_directive"):
+        assert getattr(params, name) is StrategyDirective.model_fields[name].default

@@ -1,5 +1,6 @@
 """The contracts every layer exchanges (DESIGN.md §3): frozen pydantic models, Decimal money."""
 
+from simpletrader.dtos._base import decimal_of
 from simpletrader.dtos.batch import ExecutionCommand, ExecutionCommandBatch
 from simpletrader.dtos.detection import CausalityChain, Origin, Risk, Signal
 from simpletrader.dtos.directive import (
@@ -45,4 +46,5 @@ __all__ = [
     "TradePlan",
     "check_exit_levels",
     "check_order_prices",
+    "decimal_of",
 ]

@@ -78,6 +78,29 @@ NonNegativeMoney = Annotated[Decimal, Field(ge=0)]
 Symbol = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")]
 
 
+_DECIMALS: dict[float, Decimal] = {}
+
+
+def decimal_of(value: float) -> Decimal:
+    """``Decimal(repr(value))``: a float as the Decimal it reads as (``0.1`` -> ``0.1``).
+
+    Remembered for recent floats, because one order converts the same few (its decision
+    close, its equity fraction) in several layers. Equal floats have equal reprs except 0.0
+    and -0.0, which are one dict key, so zeros are never remembered; anything but a float
+    (an int hashes like its float but reads differently) is converted as it is.
+    """
+    if type(value) is not float:
+        return Decimal(repr(value))
+    decimal = _DECIMALS.get(value)
+    if decimal is None:
+        decimal = Decimal(repr(value))
+        if value:
+            if len(_DECIMALS) >= 256:
+                _DECIMALS.clear()
+            _DECIMALS[value] = decimal
+    return decimal
+
+
 class KnownValid:
     """The strings already found valid for one constrained str type, for trusted builds.
 

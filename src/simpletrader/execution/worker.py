@@ -35,7 +35,7 @@ from simpletrader.core.enums import (
 )
 from simpletrader.core.event_bus import EventBus
 from simpletrader.core.ids import IdGenerator
-from simpletrader.dtos import ExecutionCommandBatch
+from simpletrader.dtos import ExecutionCommandBatch, decimal_of
 from simpletrader.execution.algorithms import Action, Progress, build_algorithm
 from simpletrader.execution.connectors.base import (
     CancelRefused,
@@ -384,7 +384,8 @@ class ExecutionWorker:
         if target_size is not None:
             return instrument.floor_quantity(target_size)
         assert fraction is not None  # SizePlan holds exactly one target
-        price = Decimal(repr(self.reference_price(symbol)))
+        # The flow converted this close (and an order's fraction is usually the last one's).
+        price = decimal_of(self.reference_price(symbol))
         if price <= 0:
             return ZERO
         share = self._fractions.get(fraction)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, cast
 
 from simpletrader.core.enums import LegScope, TradeDirection
 from simpletrader.core.errors import PlanError
 from simpletrader.dtos import (
+    DEFAULT_POLICY,
     CausalityChain,
     EntryPlan,
     ExecutionCommand,
@@ -29,6 +29,7 @@ from simpletrader.dtos import (
     SizePlan,
     StrategyDirective,
     check_exit_levels,
+    decimal_of,
 )
 from simpletrader.pipeline.selection import RoleSelector
 from simpletrader.plugins.base import (
@@ -95,9 +96,12 @@ class Aggregator:
         self, directive: StrategyDirective, ctx: FlowContext
     ) -> ExecutionCommandBatch | NotPlanned:
         """The directive's batch, or why there is none."""
-        confidence = directive.confidence
+        # Its fields read once, here and for every command (a model's attribute read costs
+        # several times a dict's).
+        fields = directive.__dict__
+        confidence = fields["confidence"]
         picked = self._pick(confidence)
-        legs = directive.legs
+        legs = fields["legs"]
         leg_roles = [roles_for(leg) for leg in legs]
         for leg_index, roles in enumerate(leg_roles):
             for role in roles:
@@ -107,6 +111,7 @@ class Aggregator:
                         f"{role} ranges ({self.selectors[role].describe()})"
                     )
         batch_id = ctx.new_id("BAT")
+        chain = (fields["causality"], fields["directive_id"], batch_id)
         commands = []
         for leg_index, leg in enumerate(legs):
             try:
@@ -120,15 +125,14 @@ class Aggregator:
             job, execution_plan = planned
             commands.append(
                 _command(
-                    directive,
+                    chain,
                     leg,
                     leg_index,
                     ctx.new_id("EXC"),
-                    batch_id,
                     (job.entry_plan, job.size_plan, job.exit_plan, execution_plan),
                 )
             )
-        return _batch(directive, batch_id, tuple(commands))
+        return _batch(fields, batch_id, tuple(commands))
 
     def _plan_leg(
         self,
@@ -140,29 +144,31 @@ class Aggregator:
         roles: tuple[str, ...],
     ) -> tuple[LegContext, ExecutionPlan | None] | NotPlanned:
         plan: PlanView | None = None
+        side, symbol = leg.direction, leg.symbol
         if leg.scope is _NEW_TRADE:
-            assert leg.direction is not None
-            direction = TradeDirection.from_side(leg.direction)
+            assert side is not None
+            direction = TradeDirection.from_side(side)
         else:
-            for held in ctx.ledger.open_plans(directive.strategy_id, leg.symbol):
-                if held.trade_plan_id == leg.trade_plan_id:
+            trade_plan_id = leg.trade_plan_id
+            for held in ctx.ledger.open_plans(directive.strategy_id, symbol):
+                if held.trade_plan_id == trade_plan_id:
                     plan = held
                     break
             if plan is None:
                 return NotPlanned(
-                    f"leg {leg_index}: trade plan {leg.trade_plan_id} is not an open plan of "
-                    f"strategy {directive.strategy_id} on {leg.symbol}"
+                    f"leg {leg_index}: trade plan {trade_plan_id} is not an open plan of "
+                    f"strategy {directive.strategy_id} on {symbol}"
                 )
             direction = plan.direction
-        close = ctx.cache.close(leg.symbol)
+        close = ctx.cache.close(symbol)
         if not close > 0:  # NaN: no price yet for this symbol
-            return NotPlanned(f"leg {leg_index}: no price for {leg.symbol} on the decision bar")
+            return NotPlanned(f"leg {leg_index}: no price for {symbol} on the decision bar")
         job = LegContext(
             ctx=ctx,
             directive=directive,
             leg=leg,
             leg_index=leg_index,
-            reference_price=Decimal(repr(close)),
+            reference_price=decimal_of(close),
             direction=direction,
             plan=plan,
         )
@@ -189,14 +195,14 @@ class Aggregator:
 
 
 def _command(
-    directive: StrategyDirective,
+    chain_of: tuple[CausalityChain, str, str],
     leg: LegDirective,
     leg_index: int,
     command_id: str,
-    batch_id: str,
     plans: tuple[Any, Any, Any, Any],
 ) -> ExecutionCommand:
-    """The command of one planned leg and its causality chain.
+    """The command of one planned leg and its causality chain (``chain_of``: the directive's
+    chain, the directive id and the batch id).
 
     Everything in it is validated already (the directive and its legs, the plans) or generated
     here (the ids), so when each plan is of its exact type and one is there at all, validation
@@ -204,19 +210,22 @@ def _command(
     takes the constructor and its errors.
     """
     entry, size, exit_, execution = plans
+    # type(), not .__class__: the latter is one more slow model attribute read.
     trusted = (
-        (entry is None or entry.__class__ is EntryPlan)
-        and (size is None or size.__class__ is SizePlan)
-        and (exit_ is None or exit_.__class__ is ExitPlan)
-        and (execution is None or execution.__class__ is ExecutionPlan)
+        (entry is None or type(entry) is EntryPlan)
+        and (size is None or type(size) is SizePlan)
+        and (exit_ is None or type(exit_) is ExitPlan)
+        and (execution is None or type(execution) is ExecutionPlan)
         and (entry is not None or size is not None or exit_ is not None or execution is not None)
     )
-    causality = directive.causality
+    causality, directive_id, batch_id = chain_of
+    known = causality.__dict__
+    leg_fields = leg.__dict__
     chain = (CausalityChain.trusted if trusted else CausalityChain)(
-        origin_id=causality.origin_id,
-        signal_ids=causality.signal_ids,
-        risk_ids=causality.risk_ids,
-        directive_id=directive.directive_id,
+        origin_id=known["origin_id"],
+        signal_ids=known["signal_ids"],
+        risk_ids=known["risk_ids"],
+        directive_id=directive_id,
         plan_ids=tuple([p.plan_id for p in plans if p is not None]),
         command_id=command_id,
         batch_id=batch_id,
@@ -225,8 +234,8 @@ def _command(
         command_id=command_id,
         causality=chain,
         leg_index=leg_index,
-        scope=leg.scope,
-        trade_plan_id=leg.trade_plan_id,
+        scope=leg_fields["scope"],
+        trade_plan_id=leg_fields["trade_plan_id"],
         entry_plan=entry,
         size_plan=size,
         exit_plan=exit_,
@@ -235,26 +244,29 @@ def _command(
 
 
 def _batch(
-    directive: StrategyDirective, batch_id: str, commands: tuple[ExecutionCommand, ...]
+    directive: dict[str, Any], batch_id: str, commands: tuple[ExecutionCommand, ...]
 ) -> ExecutionCommandBatch:
-    """The directive's batch, its policy copied verbatim.
+    """The batch of the directive of fields ``directive``, its policy copied verbatim.
 
     The policy is a validated ``ExecutionPolicy`` (so its mode admits its unwind flag) and the
     commands were just built with fresh ids; only ids that collided need the constructor (and
     its error).
     """
-    policy = directive.policy
+    policy = directive["execution_policy"]
+    if policy is None:
+        policy = DEFAULT_POLICY  # what StrategyDirective.policy says None means
     trusted = (
         commands
         and type(policy) is ExecutionPolicy
         and (len(commands) == 1 or len({c.command_id for c in commands}) == len(commands))
     )
+    rules = policy.__dict__
     return (ExecutionCommandBatch.trusted if trusted else ExecutionCommandBatch)(
         batch_id=batch_id,
-        directive_id=directive.directive_id,
+        directive_id=directive["directive_id"],
         commands=commands,
-        mode=policy.mode,
-        timeout_seconds=policy.timeout_seconds,
-        unwind_filled_legs=policy.unwind_filled_legs,
-        created_at=directive.decision_timestamp,
+        mode=rules["mode"],
+        timeout_seconds=rules["timeout_seconds"],
+        unwind_filled_legs=rules["unwind_filled_legs"],
+        created_at=directive["decision_timestamp"],
     )

@@ -199,18 +199,19 @@ class StrategyFlow:
         # A fresh id of the type's own prefix and a member of the enum (a caller's plain
         # "TICK" converted, as validation would): what Origin's validation would check.
         kind = origin_type if origin_type.__class__ is OriginType else OriginType(origin_type)
-        origin = Origin.trusted(id=ctx.new_id(_ORIGIN_PREFIX[kind]), type=kind)
+        origin_id = ctx.new_id(_ORIGIN_PREFIX[kind])
+        origin = Origin.trusted(id=origin_id, type=kind)
         record = self.worker.record
         cache = ctx.cache
         cache.origin, cache.signals, cache.risks = origin, signals, risks
         journaled = bool(signals or risks or origin_type is not OriginType.TICK)
         if journaled:
-            self._record_detection(at, origin, signals, risks)
-        directive = self.planner.decide(Decision(ctx, signals, risks, origin.id, triggers))
+            self._record_detection(at, origin, origin_id, signals, risks)
+        directive = self.planner.decide(Decision(ctx, signals, risks, origin_id, triggers))
         if directive is None:
             return
         if not journaled:
-            self._record_detection(at, origin, signals, risks)
+            self._record_detection(at, origin, origin_id, signals, risks)
         record(FlowRecorded(at, directive, directive.directive_id))
         batch = self.aggregator.build(directive, ctx)
         if isinstance(batch, NotPlanned):
@@ -220,10 +221,15 @@ class StrategyFlow:
         self.worker.submit_batch(batch, ctx.strategy_id)
 
     def _record_detection(
-        self, at: int, origin: Origin, signals: tuple[Signal, ...], risks: tuple[Risk, ...]
+        self,
+        at: int,
+        origin: Origin,
+        origin_id: str,
+        signals: tuple[Signal, ...],
+        risks: tuple[Risk, ...],
     ) -> None:
         record = self.worker.record
-        record(FlowRecorded(at, origin, origin.id))
+        record(FlowRecorded(at, origin, origin_id))
         for signal in signals:
             record(FlowRecorded(at, signal, signal.signal_id))
         for risk in risks:

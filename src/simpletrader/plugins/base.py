@@ -333,6 +333,11 @@ class PolicyParams(PluginParams):
         )
 
 
+# A directive's own default sub-directives, so the defaults a planner passes on are those very
+# objects: the journal leaves a default out after an identity test instead of a comparison.
+_DIRECTIVE_FIELDS = StrategyDirective.model_fields
+
+
 class PlannerParams(PluginParams):
     """Params every built-in strategy planner shares: its policy and sub-directives."""
 
@@ -342,14 +347,15 @@ class PlannerParams(PluginParams):
         "execution.policy",
     )
     size_directive: SizeDirective = Field(
-        default=SizeDirective(), description="aggressiveness, max_risk_amount, account_risk_pct"
+        default=_DIRECTIVE_FIELDS["size_directive"].default,
+        description="aggressiveness, max_risk_amount, account_risk_pct",
     )
     exit_directive: ExitDirective = Field(
-        default=ExitDirective(),
+        default=_DIRECTIVE_FIELDS["exit_directive"].default,
         description="profit_taking_preference, risk_reward_ratio, stop_loss_tolerance",
     )
     routing_directive: ExecutionDirective = Field(
-        default=ExecutionDirective(),
+        default=_DIRECTIVE_FIELDS["routing_directive"].default,
         description="execution_urgency, visibility_preference, max_total_slippage_pct",
     )
     leg_slippage: Annotated[float | None, Field(ge=0.0)] = Field(
@@ -508,14 +514,15 @@ def _trusted_directive(
         )
     ):
         return False
+    # type(), not .__class__: the latter is one more slow model attribute read.
     for leg in legs:
-        if leg.__class__ is not LegDirective:
+        if type(leg) is not LegDirective:
             return False
     for signal in decision.signals:
-        if signal.__class__ is not Signal:
+        if type(signal) is not Signal:
             return False
     risks = decision.risks
-    return not risks or all(risk.__class__ is Risk for risk in risks)
+    return not risks or all(type(risk) is Risk for risk in risks)
 
 
 def _budget_leg(leg: LegDirective) -> bool:
@@ -567,12 +574,12 @@ class LegContext:
         """This leg's share of the directive's budget: its ``size_weight`` over the sum of the
         weights of every leg sized from the budget (NEW_TRADE legs without a target); 1 for a
         leg with its own target."""
+        legs = self.directive.legs
+        if len(legs) == 1:
+            return 1.0  # its own target, or its weight over itself: exactly 1 for any float > 0
         leg = self.leg
         if not _budget_leg(leg):
             return 1.0
-        legs = self.directive.legs
-        if len(legs) == 1:
-            return 1.0  # its weight over itself, which is exactly 1 for any positive float
         total = sum(other.size_weight for other in legs if _budget_leg(other))
         return leg.size_weight / total
 

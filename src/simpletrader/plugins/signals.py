@@ -43,11 +43,12 @@ class MovingAverageCrossover(SignalDetector):
     def detect(self, ctx: FlowContext) -> Signal | None:
         p: CrossoverParams = self.params
         cache = ctx.cache
-        fast, slow = cache.fact(p.fast), cache.fact(p.slow)
+        fast_name, slow_name = p.fast, p.slow  # a params read costs several times a local's
+        fast, slow = cache.fact(fast_name), cache.fact(slow_name)
         if fast > slow:
-            if cache.fact(p.fast, 1) <= cache.fact(p.slow, 1):
+            if cache.fact(fast_name, 1) <= cache.fact(slow_name, 1):
                 return self.signal(ctx, LONG, "MA_CROSS_UP", symbol=p.symbol)
-        elif fast < slow and cache.fact(p.fast, 1) >= cache.fact(p.slow, 1):
+        elif fast < slow and cache.fact(fast_name, 1) >= cache.fact(slow_name, 1):
             return self.signal(ctx, SHORT, "MA_CROSS_DOWN", symbol=p.symbol)
         return None
 
