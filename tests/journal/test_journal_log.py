@@ -45,6 +45,35 @@ def test_sequence_numbers_start_at_one_and_count_entries() -> None:
     assert [r["seq"] for r in journal.records()] == [1, 2]
 
 
+def test_the_appender_appends_as_append_does_across_chunks_and_sinks() -> None:
+    appended: list[Journal] = []
+    for chunk_size, sunk in itertools.product((2, 3, 4096), (False, True)):
+        plain, fast = Journal(chunk_size=chunk_size), Journal(chunk_size=chunk_size)
+        plain_bars: list[JournalBar] = []
+        fast_bars: list[JournalBar] = []
+        if sunk:
+            plain.add_sink(plain_bars.append)
+            fast.add_sink(fast_bars.append)
+        append = fast.appender  # bound once, as a hot caller does: it stays the journal's
+        for bar in range(12):
+            for k in range(bar % 3):
+                event = TradePlanClosed(T + bar, f"TPL_20240102_030405_{bar * 10 + k:08x}")
+                seq = plain.append(event)
+                append(event)
+                assert len(fast) == len(plain) == seq
+            plain.end_bar(bar)
+            fast.end_bar(bar)
+        assert fast.append(TradePlanClosed(T, "TPL_20240102_030405_00000000")) == len(plain) + 1
+        plain.append(TradePlanClosed(T, "TPL_20240102_030405_00000000"))
+        assert [(b.first_seq, b.payloads) for b in fast_bars] == [
+            (b.first_seq, b.payloads) for b in plain_bars
+        ]
+        assert fast.run_hash == plain.run_hash
+        assert list(fast.bar_events()) == list(plain.bar_events())
+        appended.append(fast)
+    assert len({j.run_hash for j in appended}) == 1
+
+
 def test_sinks_get_one_call_per_bar_that_appended_entries() -> None:
     journal = Journal()
     seen: list[JournalBar] = []

@@ -95,9 +95,9 @@ class Journal:
         "_keep",
         "_mark_bars",
         "_mark_seqs",
+        "_moved",
         "_pending",
         "_reader",
-        "_seq",
         "_sinks",
     )
 
@@ -106,7 +106,12 @@ class Journal:
         # which spares the compressed copy's memory and the time to compress it.
         self._keep = keep_entries
         self._chunk_size = chunk_size
+        # Appended entries not serialised (or handed to the sinks) yet. The list is the journal's
+        # for its whole life, so a caller may bind its ``append`` (see ``appender``); entries
+        # are moved out of it, and ``_moved`` counts them: the last sequence number is
+        # ``_moved + len(_pending)``.
         self._pending: list[ev.JournalEvent] = []
+        self._moved = 0
         # Serialised lines not handed to the worker yet; the first ``_hashed`` are hashed.
         self._buffer: list[bytes] = []
         self._buffered = 0
@@ -114,7 +119,6 @@ class Journal:
         self._chunks: list[bytes] = []
         self._hasher = codec.new_run_hasher()
         self._jobs: deque[Future[None]] = deque()
-        self._seq = 0
         self._bar_mark = 0
         # (bar, last seq) of every bar that appended entries: what a rebuild with bars needs.
         self._mark_bars = array("q")
@@ -123,13 +127,27 @@ class Journal:
         self._reader: Callable[[], Lines] | None = None
 
     def __len__(self) -> int:
-        return self._seq
+        return self._moved + len(self._pending)
 
     def append(self, event: ev.JournalEvent) -> int:
         """Append one event; return its sequence number (1-based)."""
-        self._pending.append(event)
-        self._seq += 1
-        return self._seq
+        pending = self._pending
+        pending.append(event)
+        return self._moved + len(pending)
+
+    @property
+    def appender(self) -> Callable[[ev.JournalEvent], None]:
+        """:meth:`append` without its return value, in one C call where ``append`` takes a
+        Python one: for a caller that appends on every order and binds it once."""
+        return self._pending.append
+
+    def _take_pending(self) -> list[ev.JournalEvent]:
+        """The pending entries, moved out of the (kept) pending list."""
+        pending = self._pending
+        events = pending.copy()
+        pending.clear()
+        self._moved += len(events)
+        return events
 
     def add_sink(self, sink: Sink | DurableSink, *, durable: bool = False) -> None:
         """Receive every later bar's entries once that bar ends (one call per active bar).
@@ -137,10 +155,10 @@ class Journal:
         A ``durable`` sink (a :class:`DurableSink`, attached before the first entry) keeps the
         entries for the journal, which then keeps only their hash.
         """
-        if self._seq != self._bar_mark:
+        if len(self) != self._bar_mark:
             raise ValueError("add a sink between bars, not while a bar has unfinished entries")
         if durable:
-            if self._seq or self._reader is not None:
+            if len(self) or self._reader is not None:
                 raise ValueError("a durable sink must be the first and only one, before any entry")
             reader = getattr(sink, "lines", None)
             if not callable(reader):
@@ -150,16 +168,15 @@ class Journal:
 
     def end_bar(self, bar: int) -> None:
         """Close bar ``bar``: hand its entries to the sinks, serialise a full chunk."""
-        seq = self._seq
+        seq = self._moved + len(self._pending)
         if seq == self._bar_mark:
             return
         if self._keep or self._reader is not None:  # only bar_events reads them, via lines()
             self._mark_bars.append(bar)
             self._mark_seqs.append(seq)
         if self._sinks:
-            events = self._pending
+            events = self._take_pending()
             first = seq - len(events) + 1
-            self._pending = []
             payloads, blob = codec.payloads_and_lines(events)
             entries = JournalBar(bar, first, events, payloads)
             for sink in self._sinks:
@@ -170,9 +187,8 @@ class Journal:
         self._bar_mark = seq
 
     def _serialise_pending(self) -> None:
-        events = self._pending
-        if events:
-            self._pending = []
+        if self._pending:
+            events = self._take_pending()
             self._absorb(codec.lines(events), len(events))
 
     def _absorb(self, blob: bytes, entries: int) -> None:
