@@ -110,10 +110,6 @@ _SELL = Side.SELL
 _DIRECTION = {side: TradeDirection.from_side(side) for side in Side}
 _SIGN = {side: side.sign for side in Side}
 
-_MAX_FRACTIONS = 64
-"""Distinct equity fractions whose Decimal the worker keeps (a sizer that varies its fraction
-on every trade must not grow the worker with the number of trades)."""
-
 _TERMINAL_END = {
     OrderStatus.REJECTED: "REJECTED",
     OrderStatus.CANCELLED: "CANCELLED",
@@ -171,11 +167,8 @@ class ExecutionWorker:
         self._dirty_legs: dict[UnwindLeg, None] = {}
         self._in_pass = False
         self._reacting = False
-        # A strategy sizes with a handful of equity fractions, and the repr of a float costs
-        # ~5k instructions: each fraction's Decimal is kept (a few at most, see the bound).
-        self._fractions: dict[float, Decimal] = {}
         # Bound once: every order records half a dozen events and reads the clock as often.
-        self._append = journal.append
+        self._append = journal.appender
         # The ledger's handler is looked up here, not through ``ledger.apply``: half of the
         # events recorded (flow entries, command and batch ends) change nothing in it.
         self._project = ledger.projections
@@ -388,11 +381,7 @@ class ExecutionWorker:
         price = decimal_of(self.reference_price(symbol))
         if price <= 0:
             return ZERO
-        share = self._fractions.get(fraction)
-        if share is None:
-            if len(self._fractions) >= _MAX_FRACTIONS:
-                self._fractions.clear()
-            share = self._fractions[fraction] = Decimal(repr(fraction))
+        share = decimal_of(fraction)
         equity = self.equity_now()
         return instrument.floor_quantity(share * equity / (price * instrument.multiplier))
 
