@@ -156,3 +156,15 @@ def test_damaged_bytes_anywhere_past_the_header_give_a_store_error_or_nothing(
     path.write_bytes(bytes(data))
     with contextlib.suppress(StoreError):  # anything else fails the test with its traceback
         read_everything(path)
+
+
+def test_closes_the_caller_gets_wrong_are_not_reported_as_damage(copy: Path) -> None:
+    with Store(copy) as store:
+        info = store.runs()[0]
+        short = {"GOOG": [100.0] * (info.n_bars - 1)}
+        with pytest.raises(ValueError, match=r"closes\['GOOG'\]: \(\d+,\) values for a run of"):
+            store.rebuild_ledger(info.run_id, short)
+        with pytest.raises(ValueError, match=r"closes\['GOOG'\]: not a series of numbers"):
+            store.rebuild_ledger(info.run_id, {"GOOG": ["a"] * info.n_bars})
+        with pytest.raises(ValueError, match="closes: no series for GOOG"):
+            store.rebuild_ledger(info.run_id, {})

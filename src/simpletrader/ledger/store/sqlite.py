@@ -22,6 +22,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from simpletrader.core.errors import StoreError
@@ -94,6 +96,25 @@ class VerifyReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _close_series(closes: Mapping[str, Any], info: RunInfo) -> dict[str, npt.NDArray[np.float64]]:
+    """``closes`` as float arrays, one per symbol of the run, each covering its bars."""
+    missing = sorted(set(info.multipliers) - set(closes))
+    if missing:
+        raise ValueError(f"closes: no series for {', '.join(missing)} (run {info.run_id})")
+    out = {}
+    for symbol, values in closes.items():
+        try:
+            array = np.ascontiguousarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"closes[{symbol!r}]: not a series of numbers ({exc})") from None
+        if array.ndim != 1 or len(array) < info.n_bars:
+            raise ValueError(
+                f"closes[{symbol!r}]: {array.shape} values for a run of {info.n_bars} bars"
+            )
+        out[symbol] = array
+    return out
 
 
 def _package_version() -> str:
@@ -355,15 +376,17 @@ class Store:
         rebuilt as well; without, cash, positions, plans, orders, fills, P&L and fees are.
         """
         info = self.run(run_id)
+        # Checked first: what goes wrong past this point is the file's, not the caller's.
+        series = None if closes is None else _close_series(closes, info)
         # Entries that decode but contradict each other (an order of an unknown group) can only
         # come from a damaged file: the journal the run wrote replays.
         with self._decoding(f"rebuild the ledger of run {run_id}"):
-            if closes is None:
+            if series is None:
                 ledger = Ledger(info.starting_cash, info.multipliers)
                 ledger.replay(event for _, event in self.bar_events(run_id))
                 return ledger
             return Ledger.rebuild(
-                self.bar_events(run_id), info.starting_cash, info.multipliers, closes, info.n_bars
+                self.bar_events(run_id), info.starting_cash, info.multipliers, series, info.n_bars
             )
 
     def bar(self, run_id: str, bar: int) -> BarInfo | None:
